@@ -1,0 +1,59 @@
+"""The `neurotune` command: `serve` runs the app, `init-db` migrates and seeds the database."""
+
+import argparse
+import asyncio
+import logging
+
+from backend.config import Settings, get_settings
+
+
+def _init_db(settings: Settings) -> None:
+    from backend.db.database import create_engine
+    from backend.db.setup import prepare_database
+
+    async def run() -> int:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            return await prepare_database(engine)
+        finally:
+            await engine.dispose()
+
+    added = asyncio.run(run())
+    print(f"database ready at {settings.resolved_database_url}; {added} prompt template(s) added")
+
+
+def _serve(settings: Settings, host: str, port: int, reload: bool) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "backend.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="neurotune", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web app and API")
+    serve.add_argument("--host", default=settings.host)
+    serve.add_argument("--port", type=int, default=settings.port)
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    commands.add_parser("init-db", help="migrate the database to the current schema and seed it")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "init-db":
+        _init_db(settings)
+    else:
+        _serve(settings, args.host, args.port, args.reload)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""All configuration, in one place: environment variables with the NEUROTUNE_ prefix (or `.env`).
+
+Every key is documented in `.env.example`. Import `get_settings()`; never read `os.environ` elsewhere.
+"""
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEUROTUNE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and secrets live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default is a SQLite file in data_dir. "
+        "MySQL/MariaDB: mysql+asyncmy://user:pass@host:3306/db",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs access tokens. Unset: generated once and kept in data_dir (0600)."
+    )
+    access_token_expire_min: int = Field(default=720, ge=1, le=60 * 24 * 30)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Larger request bodies get 413.")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed logins per email before 429.")
+    login_max_failures_per_client: int = Field(default=20, ge=1, description="Same, per client address.")
+    login_window_sec: int = Field(default=15 * 60, ge=1, description="How long failures are remembered.")
+    db_health_timeout_sec: float = Field(default=2.0, gt=0)
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Extra browser origins allowed to call the API (JSON list)."
+    )
+    log_level: str = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'neurotune.db').resolve()}"
+
+    def token_secret(self) -> str:
+        """The token signing key: configured, or generated once and kept private on disk."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _load_or_create_secret(self.data_dir / _SECRET_FILE_NAME)
+
+
+def _load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret)
+    return secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,32 @@
+"""Starting and ending listening sessions: plan, validate, store."""
+
+from backend.db.queries import SessionQueries
+from backend.llm_engine.planner import plan_schedule
+from backend.llm_engine.validator import ensure_safe
+from backend.models.orm import Session, User, utcnow
+from backend.models.schemas import SessionEnd, SessionStart, UserPreferences
+
+
+async def start_session(sessions: SessionQueries, user: User, body: SessionStart) -> Session:
+    """Plan at once (the planner answers in milliseconds), validate, and store the session.
+
+    The model engine refines the schedule later; what is stored here is always safe to play.
+    """
+    preferences = UserPreferences.model_validate(user.preferences or {})
+    schedule = ensure_safe(
+        plan_schedule(
+            body.intent,
+            duration_min=body.duration_min or preferences.default_duration_min,
+            neurotype=user.neurotype,
+            preferences=preferences,
+            current_bpm=body.current_bpm,
+        )
+    )
+    return await sessions.create(user=user, intent=body.intent, schedule=schedule.model_dump(mode="json"))
+
+
+async def end_session(sessions: SessionQueries, session: Session, body: SessionEnd) -> Session:
+    """Raises queries.AlreadyEnded if it was ended before."""
+    return await sessions.end(
+        session, ended_at=utcnow(), rating=body.rating, feedback_note=body.feedback_note
+    )

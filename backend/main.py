@@ -1,0 +1,64 @@
+"""App factory: settings -> engine -> migrated database -> routers, error handlers, middleware."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from backend import __version__
+from backend.app_state import AppState
+from backend.body_limit import BodySizeLimit
+from backend.config import Settings, get_settings
+from backend.db.database import create_engine, create_session_factory
+from backend.db.setup import prepare_database
+from backend.errors import install_error_handlers
+from backend.routers import auth, health, sessions
+from backend.security.login_throttle import LoginThrottle
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        added = await prepare_database(engine)
+        logger.info("database ready (%s); %d prompt templates seeded", engine.url.get_backend_name(), added)
+        app.state.neurotune = AppState(
+            settings=settings,
+            engine=engine,
+            session_factory=create_session_factory(engine),
+            token_secret=settings.token_secret(),
+            login_throttle=LoginThrottle(
+                per_email=settings.login_max_failures,
+                per_client=settings.login_max_failures_per_client,
+                window_sec=settings.login_window_sec,
+            ),
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="NeuroTune",
+        version=__version__,
+        summary="Self-hosted adaptive sound companion: intent -> modulation schedule -> your browser.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, auth, sessions):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Database tables (orm) and the request/response shapes of the API (schemas)."""

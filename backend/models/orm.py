@@ -1,0 +1,168 @@
+"""SQLAlchemy table definitions, exactly the spec's §2 tables plus the indexes the queries need.
+
+Timestamps are stored as naive UTC (MySQL DATETIME has no zone) and read back as aware UTC.
+"""
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from backend.models.enums import Neurotype
+
+# MySQL/MariaDB: utf8mb4 so emoji and every script survive; InnoDB for foreign keys.
+MYSQL_TABLE_ARGS = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+    "mysql_engine": "InnoDB",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """DATETIME holding UTC; Python sees timezone-aware datetimes only."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# Named constraints, so the migrations and the models agree on every name on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime}
+
+
+NEUROTYPE_ENUM = Enum(
+    Neurotype,
+    name="neurotype",
+    values_callable=lambda enum: [member.value for member in enum],
+    create_constraint=True,
+    validate_strings=True,
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    neurotype: Mapped[Neurotype] = mapped_column(
+        NEUROTYPE_ENUM, default=Neurotype.neurotypical, server_default=Neurotype.neurotypical.value
+    )
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
+    last_active: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+    sessions: Mapped[list["Session"]] = relationship(back_populates="user", passive_deletes=True)
+
+
+class Session(Base):
+    """A listening session. `schedule` is the plan that was played (validated before storing)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
+        CheckConstraint("duration_sec IS NULL OR duration_sec >= 0", name="duration_nonneg"),
+        # History lists a user's sessions newest first.
+        Index("ix_sessions_user_started", "user_id", "started_at"),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    intent: Mapped[str] = mapped_column(String(100))
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    duration_sec: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
+    ended_at: Mapped[datetime | None] = mapped_column()
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    feedback_note: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class LibraryTrack(Base):
+    __tablename__ = "library"
+    __table_args__ = (
+        # GET /library filters by tempo range and format.
+        Index("ix_library_bpm", "bpm"),
+        Index("ix_library_format_bpm", "format", "bpm"),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file_path: Mapped[str] = mapped_column(String(512), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str | None] = mapped_column(String(10))
+    duration_sec: Mapped[float | None] = mapped_column(Float)
+    bpm: Mapped[float | None] = mapped_column(Float)
+    key_signature: Mapped[str | None] = mapped_column(String(10))
+    tags: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    analyzed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
+
+
+class Prompt(Base):
+    __tablename__ = "prompts"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    template: Mapped[str] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(
+        String(100),
+        default="TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+        server_default="TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
+    )

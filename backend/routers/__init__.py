@@ -1,0 +1,1 @@
+"""HTTP routes: parse, authorise, call a module that does the work, return."""

@@ -1,0 +1,65 @@
+"""/auth: register, log in, read and edit your own account."""
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from backend.accounts import Authenticator, BadCredentials, LoginThrottled, register_user
+from backend.db.queries import AlreadyExists, UserQueries
+from backend.models.schemas import (
+    Registered,
+    TokenIssued,
+    UserLogin,
+    UserOut,
+    UserRegister,
+    UserUpdate,
+)
+from backend.routers.deps import CurrentUser, SessionDep, StateDep
+from backend.security.tokens import issue_token
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=Registered)
+async def register(body: UserRegister, db: SessionDep, state: StateDep) -> Registered:
+    try:
+        user = await register_user(UserQueries(db), body)
+    except AlreadyExists:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "That username or email is already registered."
+        ) from None
+    issued = issue_token(user.id, state.token_secret, state.settings.access_token_expire_min)
+    return Registered(user_id=user.id, token=issued.token, expires_in=issued.expires_in)
+
+
+@router.post(
+    "/login",
+    response_model=TokenIssued,
+    responses={401: {"description": "Wrong email or password"}, 429: {"description": "Too many failures"}},
+)
+async def login(body: UserLogin, request: Request, db: SessionDep, state: StateDep) -> TokenIssued:
+    client = request.client.host if request.client else "unknown"
+    try:
+        user = await Authenticator(UserQueries(db), state.login_throttle).login(body, client)
+    except LoginThrottled as throttled:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "Too many failed logins; wait before trying again.",
+            headers={"Retry-After": str(throttled.retry_after_sec)},
+        ) from None
+    except BadCredentials:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "Wrong email or password.", headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+    issued = issue_token(user.id, state.token_secret, state.settings.access_token_expire_min)
+    return TokenIssued(token=issued.token, expires_in=issued.expires_in)
+
+
+@router.get("/me", response_model=UserOut)
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+@router.patch("/me", response_model=UserOut)
+async def update_me(body: UserUpdate, user: CurrentUser, db: SessionDep) -> UserOut:
+    preferences = body.preferences.model_dump() if body.preferences is not None else None
+    await UserQueries(db).update_profile(user, neurotype=body.neurotype, preferences=preferences)
+    return UserOut.model_validate(user)

@@ -1,0 +1,74 @@
+"""/sessions: start a session, end it with a rating, read your history. Only ever your own."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+
+from backend.db.queries import AlreadyEnded, SessionQueries
+from backend.listening_sessions import end_session, start_session
+from backend.models.orm import Session
+from backend.models.schemas import (
+    ModulationSchedule,
+    SessionEnd,
+    SessionEnded,
+    SessionOut,
+    SessionStart,
+    SessionStarted,
+)
+from backend.routers.deps import CurrentUser, SessionDep, ensure_self
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+# INT column on MySQL: larger ids cannot exist, and must not reach the driver.
+SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_NOT_FOUND = "No such session."
+
+
+async def _own_session(db: SessionDep, session_id: int, user_id: int) -> Session:
+    # Someone else's session answers exactly like a missing one: ids leak nothing.
+    session = await SessionQueries(db).owned(session_id, user_id)
+    if session is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NOT_FOUND)
+    return session
+
+
+@router.post("/start", status_code=status.HTTP_201_CREATED, response_model=SessionStarted)
+async def start(body: SessionStart, user: CurrentUser, db: SessionDep) -> SessionStarted:
+    ensure_self(body.user_id, user)
+    session = await start_session(SessionQueries(db), user, body)
+    return SessionStarted(
+        session_id=session.id,
+        schedule=ModulationSchedule.model_validate(session.schedule),
+        source="planner",
+        started_at=session.started_at,
+    )
+
+
+@router.patch(
+    "/{session_id}/end", response_model=SessionEnded, responses={409: {"description": "Already ended"}}
+)
+async def end(session_id: SessionId, body: SessionEnd, user: CurrentUser, db: SessionDep) -> SessionEnded:
+    session = await _own_session(db, session_id, user.id)
+    try:
+        ended = await end_session(SessionQueries(db), session, body)
+    except AlreadyEnded:
+        raise HTTPException(status.HTTP_409_CONFLICT, "This session has already ended.") from None
+    assert ended.duration_sec is not None
+    return SessionEnded(session_id=ended.id, duration_sec=ended.duration_sec)
+
+
+@router.get("/history", response_model=list[SessionOut])
+async def history(
+    user: CurrentUser,
+    db: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    user_id: Annotated[int | None, Query(ge=1, description="Optional; must be your own id.")] = None,
+) -> list[Session]:
+    ensure_self(user_id, user)
+    return await SessionQueries(db).history(user.id, limit=limit, offset=offset)
+
+
+@router.get("/{session_id}", response_model=SessionOut)
+async def one(session_id: SessionId, user: CurrentUser, db: SessionDep) -> Session:
+    return await _own_session(db, session_id, user.id)

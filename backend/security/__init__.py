@@ -1,0 +1,1 @@
+"""Passwords, access tokens and login throttling; nothing here knows about HTTP routes."""

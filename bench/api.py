@@ -1,0 +1,258 @@
+"""API throughput and latency with 50 concurrent clients, SQLite and MariaDB side by side.
+
+Run: `make bench` (or `.venv/bin/python -m bench.api`). Starts a real server (uvicorn, one worker)
+per database on a free loopback port and drives it over HTTP. MariaDB is used when
+NEUROTUNE_BENCH_MYSQL_URL is set, else the server in NEUROTUNE_TEST_MYSQL_URL with a
+`neurotune_bench` database (created and emptied here). Baselines in the same run: `GET /` for the
+endpoints, and a plain schema round-trip for the planner.
+"""
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from backend.llm_engine.planner import plan_schedule
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from backend.db.database import create_engine
+from backend.llm_engine.validator import ensure_safe
+from backend.models.enums import Neurotype
+from backend.models.schedule import ModulationSchedule
+
+CLIENTS = 50
+INTENTS = ["deep focus: coding", "reading", "sleep", "calm my anxiety", "power nap", "creative writing"]
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies_ms: list[float] = field(default_factory=list)
+    wall_sec: float = 0.0
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_ms) / self.wall_sec if self.wall_sec else 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+@dataclass
+class Client:
+    http: httpx.AsyncClient
+    index: int
+    emails: list[str] = field(default_factory=list)
+    token: str = ""
+    open_sessions: list[int] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def _timed(phase: Phase, call: Awaitable[httpx.Response], ok: int) -> httpx.Response:
+    started = time.perf_counter()
+    response = await call
+    phase.latencies_ms.append((time.perf_counter() - started) * 1000)
+    if response.status_code != ok:
+        phase.errors += 1
+    return response
+
+
+async def _run_phase(
+    name: str, clients: list[Client], per_client: int, step: Callable[[Client, Phase, int], Awaitable[None]]
+) -> Phase:
+    phase = Phase(name)
+
+    async def drive(client: Client) -> None:
+        for i in range(per_client):
+            await step(client, phase, i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(drive(c) for c in clients))
+    phase.wall_sec = time.perf_counter() - started
+    return phase
+
+
+async def _register(c: Client, p: Phase, i: int) -> None:
+    email = f"bench{c.index}-{i}-{time.monotonic_ns()}@example.org"
+    body = {
+        "username": f"b{c.index}_{i}_{time.monotonic_ns() % 10**9}",
+        "email": email,
+        "password": "benchmark-pw",
+    }
+    response = await _timed(p, c.http.post("/auth/register", json=body), 201)
+    c.emails.append(email)
+    c.token = response.json().get("token", c.token)
+
+
+async def _login(c: Client, p: Phase, i: int) -> None:
+    body = {"email": c.emails[i % len(c.emails)], "password": "benchmark-pw"}
+    response = await _timed(p, c.http.post("/auth/login", json=body), 200)
+    c.token = response.json().get("token", c.token)
+
+
+async def _start(c: Client, p: Phase, i: int) -> None:
+    body = {"intent": INTENTS[i % len(INTENTS)], "duration_min": 30}
+    response = await _timed(p, c.http.post("/sessions/start", json=body, headers=c.headers), 201)
+    if response.status_code == 201:
+        c.open_sessions.append(response.json()["session_id"])
+
+
+async def _end(c: Client, p: Phase, i: int) -> None:
+    session_id = c.open_sessions.pop()
+    body = {"rating": 1 + i % 5, "feedback_note": "bench"}
+    await _timed(p, c.http.patch(f"/sessions/{session_id}/end", json=body, headers=c.headers), 200)
+
+
+async def _history(c: Client, p: Phase, i: int) -> None:
+    await _timed(p, c.http.get("/sessions/history?limit=20", headers=c.headers), 200)
+
+
+async def _root(c: Client, p: Phase, i: int) -> None:
+    await _timed(p, c.http.get("/"), 200)
+
+
+async def drive_server(base_url: str, rounds: int) -> list[Phase]:
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
+        clients = [Client(http, i) for i in range(CLIENTS)]
+        return [
+            await _run_phase("GET / (baseline)", clients, rounds, _root),
+            await _run_phase("register", clients, 2, _register),
+            await _run_phase("login", clients, 4, _login),
+            await _run_phase("start", clients, rounds, _start),
+            await _run_phase("end", clients, rounds, _end),
+            await _run_phase("history", clients, rounds, _history),
+        ]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(database_url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUROTUNE_")}
+    env.update(
+        NEUROTUNE_DATABASE_URL=database_url, NEUROTUNE_DATA_DIR=str(data_dir), NEUROTUNE_LOG_LEVEL="WARNING"
+    )
+    server = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return server, base_url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError(f"server for {database_url} did not become healthy")
+
+
+async def _fresh_mysql_database(url: str) -> str:
+    """Create (or empty) the benchmark database on the server `url` names."""
+    target = make_url(url).set(database="neurotune_bench")
+    engine = create_engine(make_url(url).set(database=None).render_as_string(hide_password=False))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP DATABASE IF EXISTS neurotune_bench"))
+            await connection.execute(text("CREATE DATABASE neurotune_bench CHARACTER SET utf8mb4"))
+    finally:
+        await engine.dispose()
+    return target.render_as_string(hide_password=False)
+
+
+def _mysql_url() -> str | None:
+    if url := os.environ.get("NEUROTUNE_BENCH_MYSQL_URL"):
+        return url
+    if url := os.environ.get("NEUROTUNE_TEST_MYSQL_URL"):
+        return asyncio.run(_fresh_mysql_database(url))
+    return None
+
+
+def bench_backend(name: str, database_url: str, rounds: int) -> list[Phase]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        server, base_url = _serve(database_url, Path(data_dir))
+        try:
+            return asyncio.run(drive_server(base_url, rounds))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def bench_planner(n: int) -> tuple[float, float, float]:
+    """Mean and p99 µs per planned+validated schedule, and the mean µs of a schema round-trip."""
+    neurotypes = list(Neurotype)
+    plan_us: list[float] = []
+    for i in range(n):
+        started = time.perf_counter()
+        ensure_safe(plan_schedule(INTENTS[i % len(INTENTS)], 5 + i % 236, neurotypes[i % len(neurotypes)]))
+        plan_us.append((time.perf_counter() - started) * 1e6)
+    sample = plan_schedule("deep focus: coding", 60).model_dump()
+    started = time.perf_counter()
+    for _ in range(n):
+        ModulationSchedule.model_validate(sample)
+    baseline_us = (time.perf_counter() - started) * 1e6 / n
+    plan_us.sort()
+    return statistics.fmean(plan_us), plan_us[int(0.99 * len(plan_us))], baseline_us
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=20, help="requests per client per endpoint")
+    args = parser.parse_args()
+
+    backends: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as sqlite_dir:
+        backends["SQLite"] = f"sqlite+aiosqlite:///{sqlite_dir}/bench.db"
+        mysql = _mysql_url()
+        if mysql:
+            backends["MariaDB"] = mysql
+        results = {name: bench_backend(name, url, args.rounds) for name, url in backends.items()}
+
+    print(f"\nAPI, {CLIENTS} concurrent clients, one uvicorn worker, {os.cpu_count()} cores")
+    header = f"{'endpoint':<18}" + "".join(
+        f"| {name + ' req/s':>14} {'p50 ms':>8} {'p99 ms':>8} {'err':>4} " for name in results
+    )
+    if len(results) == 2:
+        header += "| MariaDB/SQLite req/s"
+    print(header)
+    print("-" * len(header))
+    names = list(results)
+    for row in range(len(results[names[0]])):
+        line = f"{results[names[0]][row].name:<18}"
+        for name in names:
+            phase = results[name][row]
+            line += f"| {phase.rps:>14.0f} {phase.pct(0.5):>8.1f} {phase.pct(0.99):>8.1f} {phase.errors:>4} "
+        if len(names) == 2:
+            line += f"| {results[names[1]][row].rps / results[names[0]][row].rps:>10.2f}x"
+        print(line)
+    if "MariaDB" not in results:
+        print("(MariaDB skipped: set NEUROTUNE_BENCH_MYSQL_URL or NEUROTUNE_TEST_MYSQL_URL)")
+
+    mean_us, p99_us, baseline_us = bench_planner(5000)
+    print("\nPlanner (plan + validate), 5000 schedules of 5-240 min")
+    print(f"{'what':<34}| {'mean µs':>9} | {'p99 µs':>9} | {'x baseline':>10}")
+    ratio = mean_us / baseline_us
+    print(f"{'plan_schedule + ensure_safe':<34}| {mean_us:>9.0f} | {p99_us:>9.0f} | {ratio:>10.1f}")
+    print(f"{'baseline: schema round-trip':<34}| {baseline_us:>9.0f} | {'':>9} | {1.0:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
