@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -72,6 +73,9 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime}
 
 
+# TINYINT on MySQL/MariaDB as the spec says; SQLite has no such type.
+RATING_TYPE = SmallInteger().with_variant(mysql.TINYINT(), "mysql", "mariadb")
+
 NEUROTYPE_ENUM = Enum(
     Neurotype,
     name="neurotype",
@@ -121,7 +125,7 @@ class Session(Base):
     duration_sec: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
     ended_at: Mapped[datetime | None] = mapped_column()
-    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating: Mapped[int | None] = mapped_column(RATING_TYPE)
     feedback_note: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship(back_populates="sessions")

@@ -78,7 +78,7 @@ async def test_email_is_case_insensitive_for_uniqueness(
         ("username", "ab"),
         ("username", "x" * 51),
         ("username", "has space"),
-        ("password", "short"),
+        ("password", "pw-1234"),
         ("neurotype", "werewolf"),
     ],
 )

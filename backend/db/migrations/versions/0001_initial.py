@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-from backend.models.orm import MYSQL_TABLE_ARGS, UTCDateTime
+from sqlalchemy.dialects import mysql
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -19,6 +18,13 @@ depends_on: str | Sequence[str] | None = None
 
 NEUROTYPES = ("adhd", "autism", "anxiety", "depression", "neurotypical", "other")
 TINYLLAMA = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+# Spelled out rather than imported from the models, so this revision never changes after release.
+MYSQL_TABLE_ARGS = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+    "mysql_engine": "InnoDB",
+}
+RATING_TYPE = sa.SmallInteger().with_variant(mysql.TINYINT(), "mysql", "mariadb")
 
 
 def _now() -> sa.sql.elements.ColumnElement[sa.types.DateTime]:
@@ -39,11 +45,11 @@ def upgrade() -> None:
             server_default="neurotypical",
         ),
         sa.Column("preferences", sa.JSON(), nullable=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False, server_default=_now()),
-        sa.Column("last_active", UTCDateTime(), nullable=False, server_default=_now()),
+        sa.Column("created_at", sa.DateTime(), nullable=False, server_default=_now()),
+        sa.Column("last_active", sa.DateTime(), nullable=False, server_default=_now()),
         sa.Column("is_active", sa.Boolean(), nullable=False, server_default="1"),
-        sa.UniqueConstraint("username", name="uq_users_username"),
-        sa.UniqueConstraint("email", name="uq_users_email"),
+        sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         **MYSQL_TABLE_ARGS,
     )
     op.create_table(
@@ -52,18 +58,22 @@ def upgrade() -> None:
         sa.Column(
             "user_id",
             sa.Integer(),
-            sa.ForeignKey("users.id", ondelete="CASCADE", name="fk_sessions_user_id_users"),
+            sa.ForeignKey("users.id", ondelete="CASCADE", name=op.f("fk_sessions_user_id_users")),
             nullable=False,
         ),
         sa.Column("intent", sa.String(100), nullable=False),
         sa.Column("schedule", sa.JSON(), nullable=False),
         sa.Column("duration_sec", sa.Integer(), nullable=True),
-        sa.Column("started_at", UTCDateTime(), nullable=False, server_default=_now()),
-        sa.Column("ended_at", UTCDateTime(), nullable=True),
-        sa.Column("rating", sa.SmallInteger(), nullable=True),
+        sa.Column("started_at", sa.DateTime(), nullable=False, server_default=_now()),
+        sa.Column("ended_at", sa.DateTime(), nullable=True),
+        sa.Column("rating", RATING_TYPE, nullable=True),
         sa.Column("feedback_note", sa.Text(), nullable=True),
-        sa.CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="ck_sessions_rating_range"),
-        sa.CheckConstraint("duration_sec IS NULL OR duration_sec >= 0", name="ck_sessions_duration_nonneg"),
+        sa.CheckConstraint(
+            "rating IS NULL OR (rating BETWEEN 1 AND 5)", name=op.f("ck_sessions_rating_range")
+        ),
+        sa.CheckConstraint(
+            "duration_sec IS NULL OR duration_sec >= 0", name=op.f("ck_sessions_duration_nonneg")
+        ),
         **MYSQL_TABLE_ARGS,
     )
     op.create_index("ix_sessions_user_started", "sessions", ["user_id", "started_at"])
@@ -77,9 +87,9 @@ def upgrade() -> None:
         sa.Column("bpm", sa.Float(), nullable=True),
         sa.Column("key_signature", sa.String(10), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=True),
-        sa.Column("analyzed_at", UTCDateTime(), nullable=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False, server_default=_now()),
-        sa.UniqueConstraint("file_path", name="uq_library_file_path"),
+        sa.Column("analyzed_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False, server_default=_now()),
+        sa.UniqueConstraint("file_path", name=op.f("uq_library_file_path")),
         **MYSQL_TABLE_ARGS,
     )
     op.create_index("ix_library_bpm", "library", ["bpm"])
@@ -92,18 +102,15 @@ def upgrade() -> None:
         sa.Column("model", sa.String(100), nullable=True, server_default=TINYLLAMA),
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
         sa.Column("is_active", sa.Boolean(), nullable=False, server_default="1"),
-        sa.Column("created_at", UTCDateTime(), nullable=False, server_default=_now()),
-        sa.Column("updated_at", UTCDateTime(), nullable=False, server_default=_now()),
-        sa.UniqueConstraint("name", name="uq_prompts_name"),
+        sa.Column("created_at", sa.DateTime(), nullable=False, server_default=_now()),
+        sa.Column("updated_at", sa.DateTime(), nullable=False, server_default=_now()),
+        sa.UniqueConstraint("name", name=op.f("uq_prompts_name")),
         **MYSQL_TABLE_ARGS,
     )
 
 
 def downgrade() -> None:
-    op.drop_table("prompts")
-    op.drop_index("ix_library_format_bpm", table_name="library")
-    op.drop_index("ix_library_bpm", table_name="library")
-    op.drop_table("library")
-    op.drop_index("ix_sessions_user_started", table_name="sessions")
-    op.drop_table("sessions")
-    op.drop_table("users")
+    # Dropping a table drops its indexes; MySQL refuses to drop ix_sessions_user_started alone
+    # because it backs the user_id foreign key.
+    for table in ("prompts", "library", "sessions", "users"):
+        op.drop_table(table)
