@@ -19,13 +19,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import httpx
-from backend.llm_engine.planner import plan_schedule
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backend.db.database import create_engine
+from backend.llm_engine.planner import plan_schedule
 from backend.llm_engine.validator import ensure_safe
 from backend.models.enums import Neurotype
 from backend.models.schedule import ModulationSchedule
@@ -51,8 +53,14 @@ class Phase:
 
 
 @dataclass
+class Reply:
+    status: int
+    body: Any
+
+
+@dataclass
 class Client:
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     index: int
     emails: list[str] = field(default_factory=list)
     token: str = ""
@@ -63,13 +71,14 @@ class Client:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-async def _timed(phase: Phase, call: Awaitable[httpx.Response], ok: int) -> httpx.Response:
+async def _timed(phase: Phase, client: Client, method: str, path: str, ok: int, **kwargs: Any) -> Reply:
     started = time.perf_counter()
-    response = await call
+    async with client.http.request(method, path, **kwargs) as response:
+        reply = Reply(response.status, await response.json())
     phase.latencies_ms.append((time.perf_counter() - started) * 1000)
-    if response.status_code != ok:
+    if reply.status != ok:
         phase.errors += 1
-    return response
+    return reply
 
 
 async def _run_phase(
@@ -94,41 +103,44 @@ async def _register(c: Client, p: Phase, i: int) -> None:
         "email": email,
         "password": "benchmark-pw",
     }
-    response = await _timed(p, c.http.post("/auth/register", json=body), 201)
+    reply = await _timed(p, c, "POST", "/auth/register", 201, json=body)
     c.emails.append(email)
-    c.token = response.json().get("token", c.token)
+    c.token = reply.body.get("token", c.token)
 
 
 async def _login(c: Client, p: Phase, i: int) -> None:
     body = {"email": c.emails[i % len(c.emails)], "password": "benchmark-pw"}
-    response = await _timed(p, c.http.post("/auth/login", json=body), 200)
-    c.token = response.json().get("token", c.token)
+    reply = await _timed(p, c, "POST", "/auth/login", 200, json=body)
+    c.token = reply.body.get("token", c.token)
 
 
 async def _start(c: Client, p: Phase, i: int) -> None:
     body = {"intent": INTENTS[i % len(INTENTS)], "duration_min": 30}
-    response = await _timed(p, c.http.post("/sessions/start", json=body, headers=c.headers), 201)
-    if response.status_code == 201:
-        c.open_sessions.append(response.json()["session_id"])
+    reply = await _timed(p, c, "POST", "/sessions/start", 201, json=body, headers=c.headers)
+    if reply.status == 201:
+        c.open_sessions.append(reply.body["session_id"])
 
 
 async def _end(c: Client, p: Phase, i: int) -> None:
     session_id = c.open_sessions.pop()
     body = {"rating": 1 + i % 5, "feedback_note": "bench"}
-    await _timed(p, c.http.patch(f"/sessions/{session_id}/end", json=body, headers=c.headers), 200)
+    await _timed(p, c, "PATCH", f"/sessions/{session_id}/end", 200, json=body, headers=c.headers)
 
 
 async def _history(c: Client, p: Phase, i: int) -> None:
-    await _timed(p, c.http.get("/sessions/history?limit=20", headers=c.headers), 200)
+    await _timed(p, c, "GET", "/sessions/history?limit=20", 200, headers=c.headers)
 
 
 async def _root(c: Client, p: Phase, i: int) -> None:
-    await _timed(p, c.http.get("/"), 200)
+    await _timed(p, c, "GET", "/", 200)
 
 
 async def drive_server(base_url: str, rounds: int) -> list[Phase]:
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
+    # aiohttp, not httpx: on this machine httpx's client tops out near 300 req/s and would
+    # measure itself instead of the server.
+    connector = aiohttp.TCPConnector(limit=CLIENTS)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as http:
         clients = [Client(http, i) for i in range(CLIENTS)]
         return [
             await _run_phase("GET / (baseline)", clients, rounds, _root),
