@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.config import Settings
+from backend.live.hub import SessionHub
 from backend.security.login_throttle import LoginThrottle
 
 
@@ -15,4 +16,5 @@ class AppState:
     session_factory: async_sessionmaker[AsyncSession]
     token_secret: str
     login_throttle: LoginThrottle
+    hub: SessionHub
     llm_status: str = "not_configured"

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Extra browser origins allowed to call the API (JSON list)."
     )
+    ws_lookahead_sec: float = Field(
+        default=10.0, gt=0, le=120, description="Live sessions send each step this long before it begins."
+    )
+    ws_heartbeat_sec: float = Field(
+        default=15.0, gt=0, description="Idle live streams send a heartbeat this often."
+    )
+    ws_auth_timeout_sec: float = Field(default=5.0, gt=0, description="Time a socket has to authenticate.")
     log_level: str = "INFO"
 
     @property

@@ -14,7 +14,8 @@ from backend.config import Settings, get_settings
 from backend.db.database import create_engine, create_session_factory
 from backend.db.setup import prepare_database
 from backend.errors import install_error_handlers
-from backend.routers import auth, health, sessions
+from backend.live.hub import SessionHub
+from backend.routers import auth, health, llm, sessions
 from backend.security.login_throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
@@ -28,10 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.resolved_database_url)
         added = await prepare_database(engine)
         logger.info("database ready (%s); %d prompt templates seeded", engine.url.get_backend_name(), added)
+        session_factory = create_session_factory(engine)
+        hub = SessionHub(session_factory, lookahead_sec=settings.ws_lookahead_sec)
         app.state.neurotune = AppState(
             settings=settings,
             engine=engine,
-            session_factory=create_session_factory(engine),
+            session_factory=session_factory,
+            hub=hub,
             token_secret=settings.token_secret(),
             login_throttle=LoginThrottle(
                 per_email=settings.login_max_failures,
@@ -42,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            hub.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -59,6 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, auth, sessions):
+    for module in (health, auth, sessions, llm):
         app.include_router(module.router)
     return app

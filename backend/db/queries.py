@@ -108,6 +108,11 @@ class SessionQueries:
         await self.db.refresh(session)
         return session
 
+    async def replace_schedule(self, session: Session, schedule: dict[str, Any]) -> None:
+        """Store a refined schedule (the caller has validated it and kept the past intact)."""
+        session.schedule = schedule
+        await self.db.commit()
+
     async def history(self, user_id: int, *, limit: int, offset: int) -> list[Session]:
         result = await self.db.execute(
             select(Session)

@@ -15,7 +15,7 @@ from backend.models.schemas import (
     SessionStart,
     SessionStarted,
 )
-from backend.routers.deps import CurrentUser, SessionDep, ensure_self
+from backend.routers.deps import CurrentUser, SessionDep, StateDep, ensure_self
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -47,12 +47,15 @@ async def start(body: SessionStart, user: CurrentUser, db: SessionDep) -> Sessio
 @router.patch(
     "/{session_id}/end", response_model=SessionEnded, responses={409: {"description": "Already ended"}}
 )
-async def end(session_id: SessionId, body: SessionEnd, user: CurrentUser, db: SessionDep) -> SessionEnded:
+async def end(
+    session_id: SessionId, body: SessionEnd, user: CurrentUser, db: SessionDep, state: StateDep
+) -> SessionEnded:
     session = await _own_session(db, session_id, user.id)
     try:
         ended = await end_session(SessionQueries(db), session, body)
     except AlreadyEnded:
         raise HTTPException(status.HTTP_409_CONFLICT, "This session has already ended.") from None
+    state.hub.end(session_id)  # closes its live stream cleanly
     assert ended.duration_sec is not None
     return SessionEnded(session_id=ended.id, duration_sec=ended.duration_sec)
 
