@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from backend.config import Settings
 from backend.main import create_app
@@ -49,8 +50,8 @@ class LiveServer:
 
     def socket(self, session_id: int, token: str | None, query: str = "") -> Any:
         """Connect to a session's stream, authenticating with the subprotocol header."""
-        protocols = ["neurotune.v1"] + ([f"bearer.{token}"] if token else [])
-        return connect(f"{self.ws_url}/ws/session/{session_id}{query}", subprotocols=protocols)  # type: ignore[list-item]
+        protocols = [Subprotocol("neurotune.v1")] + ([Subprotocol(f"bearer.{token}")] if token else [])
+        return connect(f"{self.ws_url}/ws/session/{session_id}{query}", subprotocols=protocols)
 
     async def start_dense_session(self, user: TestUser, started_ago_sec: float = 0.0) -> int:
         """A session whose stored schedule steps every STEP_SPACING_SEC (so frames come quickly)."""
@@ -103,10 +104,8 @@ def live_users(live_server: LiveServer) -> UserFactory:
     return UserFactory(live_server.http)
 
 
-async def next_frame(
-    ws: ClientConnection, timeout: float = 5.0, skip_heartbeats: bool = True
-) -> dict[str, Any]:
+async def next_frame(ws: ClientConnection, skip_heartbeats: bool = True) -> dict[str, Any]:
     while True:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 5.0))
         if not (skip_heartbeats and frame["type"] == "heartbeat"):
             return frame
