@@ -35,6 +35,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.ws
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -10,10 +10,7 @@ endpoints, and a plain schema round-trip for the planner.
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -22,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -31,6 +27,7 @@ from backend.llm_engine.planner import plan_schedule
 from backend.llm_engine.validator import ensure_safe
 from backend.models.enums import Neurotype
 from backend.models.schedule import ModulationSchedule
+from bench.server import running_server
 
 CLIENTS = 50
 INTENTS = ["deep focus: coding", "reading", "sleep", "calm my anxiety", "power nap", "creative writing"]
@@ -152,31 +149,6 @@ async def drive_server(base_url: str, rounds: int) -> list[Phase]:
         ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(database_url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUROTUNE_")}
-    env.update(
-        NEUROTUNE_DATABASE_URL=database_url, NEUROTUNE_DATA_DIR=str(data_dir), NEUROTUNE_LOG_LEVEL="WARNING"
-    )
-    server = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return server, base_url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError(f"server for {database_url} did not become healthy")
-
-
 async def _fresh_mysql_database(url: str) -> str:
     """Create (or empty) the benchmark database on the server `url` names."""
     target = make_url(url).set(database="neurotune_bench")
@@ -198,14 +170,12 @@ def _mysql_url() -> str | None:
     return None
 
 
-def bench_backend(name: str, database_url: str, rounds: int) -> list[Phase]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        server, base_url = _serve(database_url, Path(data_dir))
-        try:
-            return asyncio.run(drive_server(base_url, rounds))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+def bench_backend(database_url: str, rounds: int) -> list[Phase]:
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        running_server(database_url, Path(data_dir)) as (base_url, _),
+    ):
+        return asyncio.run(drive_server(base_url, rounds))
 
 
 def bench_planner(n: int) -> tuple[float, float, float]:
@@ -236,7 +206,7 @@ def main() -> None:
         mysql = _mysql_url()
         if mysql:
             backends["MariaDB"] = mysql
-        results = {name: bench_backend(name, url, args.rounds) for name, url in backends.items()}
+        results = {name: bench_backend(url, args.rounds) for name, url in backends.items()}
 
     print(f"\nAPI, {CLIENTS} concurrent clients, one uvicorn worker, {os.cpu_count()} cores")
     header = f"{'endpoint':<18}" + "".join(

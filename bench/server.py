@@ -1,0 +1,53 @@
+"""Starting a real NeuroTune server for a benchmark: a subprocess on a free loopback port."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_server(database_url: str, data_dir: Path, **settings: str) -> Iterator[tuple[str, int]]:
+    """Serve the app on `database_url` until the block ends; yields (base URL, server pid)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUROTUNE_")}
+    env.update(
+        NEUROTUNE_DATABASE_URL=database_url, NEUROTUNE_DATA_DIR=str(data_dir), NEUROTUNE_LOG_LEVEL="WARNING"
+    )
+    env.update({f"NEUROTUNE_{key.upper()}": value for key, value in settings.items()})
+    server = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"server for {database_url} did not become healthy")
+        yield base_url, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
