@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.live.hub import SessionHub
+from backend.live.modulation_loop import ModulationLoop
 from backend.security.login_throttle import LoginThrottle
 
 
@@ -17,4 +18,5 @@ class AppState:
     token_secret: str
     login_throttle: LoginThrottle
     hub: SessionHub
+    modulation_loop: ModulationLoop
     llm_status: str = "not_configured"

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="Idle live streams send a heartbeat this often."
     )
     ws_auth_timeout_sec: float = Field(default=5.0, gt=0, description="Time a socket has to authenticate.")
+    refine_deadline_sec: float = Field(
+        default=20.0, gt=0, description="How long a background refinement may take before it is dropped."
+    )
     log_level: str = "INFO"
 
     @property

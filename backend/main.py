@@ -15,6 +15,7 @@ from backend.db.database import create_engine, create_session_factory
 from backend.db.setup import prepare_database
 from backend.errors import install_error_handlers
 from backend.live.hub import SessionHub
+from backend.live.modulation_loop import ModulationLoop
 from backend.routers import auth, health, llm, sessions
 from backend.security.login_throttle import LoginThrottle
 
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine=engine,
             session_factory=session_factory,
             hub=hub,
+            # The refiner is the model engine's to provide; until then the planner's schedule stands.
+            modulation_loop=ModulationLoop(hub, refiner=None, deadline_sec=settings.refine_deadline_sec),
             token_secret=settings.token_secret(),
             login_throttle=LoginThrottle(
                 per_email=settings.login_max_failures,
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.neurotune.modulation_loop.close()
             hub.close()
             await engine.dispose()
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from backend.db.queries import AlreadyEnded, SessionQueries
 from backend.listening_sessions import end_session, start_session
+from backend.live.modulation_loop import RefinementRequest
 from backend.models.orm import Session
 from backend.models.schemas import (
     ModulationSchedule,
@@ -14,6 +15,7 @@ from backend.models.schemas import (
     SessionOut,
     SessionStart,
     SessionStarted,
+    UserPreferences,
 )
 from backend.routers.deps import CurrentUser, SessionDep, StateDep, ensure_self
 
@@ -33,14 +35,23 @@ async def _own_session(db: SessionDep, session_id: int, user_id: int) -> Session
 
 
 @router.post("/start", status_code=status.HTTP_201_CREATED, response_model=SessionStarted)
-async def start(body: SessionStart, user: CurrentUser, db: SessionDep) -> SessionStarted:
+async def start(body: SessionStart, user: CurrentUser, db: SessionDep, state: StateDep) -> SessionStarted:
     ensure_self(body.user_id, user)
     session = await start_session(SessionQueries(db), user, body)
+    schedule = ModulationSchedule.model_validate(session.schedule)
+    state.modulation_loop.after_start(
+        RefinementRequest(
+            session_id=session.id,
+            user_id=user.id,
+            intent=body.intent,
+            neurotype=user.neurotype,
+            preferences=UserPreferences.model_validate(user.preferences or {}),
+            current_bpm=body.current_bpm,
+            planned=schedule,
+        )
+    )
     return SessionStarted(
-        session_id=session.id,
-        schedule=ModulationSchedule.model_validate(session.schedule),
-        source="planner",
-        started_at=session.started_at,
+        session_id=session.id, schedule=schedule, source="planner", started_at=session.started_at
     )
 
 
