@@ -41,7 +41,9 @@ class GatedRefiner:
         )
 
 
-async def _run_with(live_server: LiveServer, users: UserFactory, mode: str) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+async def _run_with(
+    live_server: LiveServer, users: UserFactory, mode: str
+) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
     loop = live_server.app.state.neurotune.modulation_loop
     refiner = GatedRefiner(mode)
     loop.refiner = refiner
