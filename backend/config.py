@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     refine_deadline_sec: float = Field(
         default=20.0, gt=0, description="How long a background refinement may take before it is dropped."
     )
+    web_dir: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "frontend" / "out",
+        description="The built web app (next build's static export), served on the API's port.",
+    )
     log_level: str = "INFO"
 
     @property

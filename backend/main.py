@@ -18,6 +18,7 @@ from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
 from backend.routers import auth, health, llm, sessions
 from backend.security.login_throttle import LoginThrottle
+from backend.web import mount_web_app
 
 logger = logging.getLogger(__name__)
 
@@ -70,4 +71,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, auth, sessions, llm):
         app.include_router(module.router)
+    mount_web_app(app, settings.web_dir)  # last: API routes win
     return app

@@ -2,19 +2,24 @@
 
 import asyncio
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy import text
 
 from backend import __version__
 from backend.models.schemas import HealthReport, RootInfo
 from backend.routers.deps import StateDep
+from backend.web import index_file, wants_html
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/", response_model=RootInfo)
-async def root() -> RootInfo:
+async def root(request: Request, state: StateDep) -> RootInfo | Response:
+    """The spec's `{status, version}` for API clients; the web app for a browser."""
+    index = index_file(state.settings.web_dir)
+    if index is not None and wants_html(request.scope):
+        return FileResponse(index)
     return RootInfo(version=__version__)
 
 

@@ -72,6 +72,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
+        web_dir=tmp_path / "web",  # none: tests that serve the web app build their own
         secret_key="test-secret-key-that-is-long-enough-for-hs256-0123456789",
         _env_file=None,
     )

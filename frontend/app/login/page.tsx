@@ -1,0 +1,53 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+
+import { errorMessage, saveToken, useLoginMutation } from "@/lib/api";
+
+export default function LoginPage() {
+  const [login, { isLoading, error }] = useLoginMutation();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const router = useRouter();
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const result = await login({ email, password });
+    if ("data" in result && result.data) {
+      saveToken(result.data.token);
+      router.push("/");
+    }
+  }
+
+  return (
+    <section className="panel">
+      <h1>Sign in</h1>
+      <form onSubmit={submit}>
+        <label htmlFor="email">Email</label>
+        <input id="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <label htmlFor="password">Password</label>
+        <input
+          id="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        {error ? (
+          <p className="error" role="alert">
+            {errorMessage(error)}
+          </p>
+        ) : null}
+        <button className="primary" type="submit" disabled={isLoading}>
+          Sign in
+        </button>
+      </form>
+      <p className="muted">
+        New here? <Link href="/signup/">Create an account</Link> — it stays on this machine.
+      </p>
+    </section>
+  );
+}

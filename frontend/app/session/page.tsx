@@ -1,0 +1,174 @@
+"use client";
+
+import { useRouter, useSearchParams } from "next/navigation";
+import { Suspense, useCallback, useEffect, useRef, useState } from "react";
+
+import AudioVisualizer from "@/components/AudioVisualizer";
+import EvidenceNote from "@/components/EvidenceNote";
+import FeedbackModal from "@/components/FeedbackModal";
+import PlayerControls from "@/components/PlayerControls";
+import ScheduleChart from "@/components/ScheduleChart";
+import SessionTimer from "@/components/SessionTimer";
+import { errorMessage, loadToken, useEndSessionMutation, useMeQuery, useSessionQuery } from "@/lib/api";
+import { installLifecycleHandlers, renderOffline, SoundEngine } from "@/lib/synth";
+import type { ModulationSchedule } from "@/lib/types";
+import { SessionStreamClient } from "@/lib/wsClient";
+import {
+  clockTicked,
+  connectionChanged,
+  frameReceived,
+  preferencesApplied,
+  sessionLoaded,
+  statusChanged,
+} from "@/stores/sessionSlice";
+import { useAppDispatch, useAppSelector } from "@/stores/store";
+
+declare global {
+  interface Window {
+    /** Diagnostics: render the current schedule offline (used by the sound check and the e2e tests). */
+    neurotune?: {
+      schedule: ModulationSchedule;
+      renderOffline: typeof renderOffline;
+    };
+  }
+}
+
+const secondsSince = (iso: string): number => (Date.now() - Date.parse(iso)) / 1000;
+
+function SessionView({ id }: { id: number }) {
+  const dispatch = useAppDispatch();
+  const router = useRouter();
+  const state = useAppSelector((root) => root.session);
+  const { data: session, error: loadError } = useSessionQuery(id);
+  const { data: me } = useMeQuery();
+  const [endSession, { isLoading: ending, error: endError }] = useEndSessionMutation();
+  const [feedbackOpen, setFeedbackOpen] = useState(false);
+  const engine = useRef<SoundEngine | null>(null);
+  const startedAt = session?.started_at;
+
+  useEffect(() => {
+    if (session) dispatch(sessionLoaded({ sessionId: session.id, schedule: session.schedule, elapsedSec: secondsSince(session.started_at) }));
+  }, [session, dispatch]);
+
+  useEffect(() => {
+    if (me) dispatch(preferencesApplied({ carrierHz: me.preferences.carrier_hz, volumeCap: me.preferences.volume_max }));
+  }, [me, dispatch]);
+
+  useEffect(() => {
+    if (!startedAt) return;
+    const timer = setInterval(() => dispatch(clockTicked(secondsSince(startedAt))), 1000);
+    return () => clearInterval(timer);
+  }, [startedAt, dispatch]);
+
+  // The live stream: refined steps and the end arrive here.
+  useEffect(() => {
+    const token = loadToken();
+    if (!session || session.ended_at || !token) return;
+    const client = new SessionStreamClient(session.id, token, {
+      onFrame: (frame) => {
+        dispatch(frameReceived(frame));
+        if (frame.type === "refined") {
+          engine.current?.replaceSchedule({ ...session.schedule, steps: frame.steps }, frame.elapsed_sec);
+        }
+        if (frame.type === "end") {
+          engine.current?.stop();
+          engine.current = null;
+        }
+      },
+      onStatus: (status) => dispatch(connectionChanged(status)),
+    });
+    client.open();
+    return () => client.close();
+  }, [session, dispatch]);
+
+  useEffect(() => {
+    if (state.schedule) window.neurotune = { schedule: state.schedule, renderOffline };
+  }, [state.schedule]);
+
+  // Settings follow the controls while playing.
+  useEffect(() => engine.current?.setCarrier(state.carrierHz), [state.carrierHz]);
+  useEffect(() => engine.current?.setVolumeCap(state.volume), [state.volume]);
+  useEffect(() => engine.current?.setBalance(state.balance), [state.balance]);
+  useEffect(() => {
+    for (const [layer, on] of Object.entries(state.layers)) engine.current?.setLayerEnabled(layer as keyof typeof state.layers, on);
+  }, [state.layers]);
+
+  // Every Tone node goes when the page does (spec §5.2).
+  useEffect(() => () => engine.current?.dispose(), []);
+
+  const play = useCallback(async () => {
+    if (!state.schedule || !startedAt) return;
+    const sound = new SoundEngine();
+    engine.current = sound;
+    await sound.start(state.schedule, {
+      atSec: secondsSince(startedAt),
+      carrierHz: state.carrierHz,
+      volumeCap: state.volume,
+      balance: state.balance,
+      layers: state.layers,
+    });
+    installLifecycleHandlers(sound);
+    dispatch(statusChanged("playing"));
+  }, [state.schedule, state.carrierHz, state.volume, state.balance, state.layers, startedAt, dispatch]);
+
+  const pause = useCallback(() => {
+    engine.current?.stop();
+    engine.current = null;
+    dispatch(statusChanged("paused"));
+  }, [dispatch]);
+
+  const readSpectrum = useCallback(() => engine.current?.spectrum() ?? null, []);
+
+  async function finish(rating: number | undefined, note: string) {
+    const result = await endSession({ id, rating, feedback_note: note.trim() || undefined });
+    if ("data" in result && result.data) {
+      engine.current?.stop();
+      engine.current = null;
+      router.push("/history/");
+    }
+  }
+
+  if (loadError) return <p className="error" role="alert">{errorMessage(loadError)}</p>;
+  if (!session || !state.schedule || state.sessionId !== id) return <p className="muted">Loading session…</p>;
+
+  return (
+    <>
+      <section className="panel" aria-labelledby="session-heading">
+        <h1 id="session-heading">{session.intent}</h1>
+        <SessionTimer elapsedSec={state.elapsedSec} totalSec={state.schedule.total_duration_sec} />
+        <ScheduleChart schedule={state.schedule} positionSec={state.elapsedSec} />
+        <AudioVisualizer readSpectrum={state.status === "playing" ? readSpectrum : null} reducedMotion={me?.preferences.reduced_motion ?? false} />
+        {session.ended_at ? (
+          <p className="muted">This session has ended{session.rating ? ` — you rated it ${session.rating}/5` : ""}.</p>
+        ) : (
+          <button className="secondary" type="button" onClick={() => setFeedbackOpen(true)}>
+            End session
+          </button>
+        )}
+      </section>
+      {session.ended_at ? null : <PlayerControls state={state} onPlay={play} onPause={pause} />}
+      <FeedbackModal
+        open={feedbackOpen}
+        busy={ending}
+        error={endError ? errorMessage(endError) : null}
+        onSubmit={finish}
+        onCancel={() => setFeedbackOpen(false)}
+      />
+      <EvidenceNote />
+    </>
+  );
+}
+
+function SessionFromQuery() {
+  const id = Number(useSearchParams().get("id"));
+  if (!Number.isInteger(id) || id < 1) return <p className="error">No session chosen.</p>;
+  return <SessionView id={id} />;
+}
+
+export default function SessionPage() {
+  return (
+    <Suspense fallback={<p className="muted">Loading…</p>}>
+      <SessionFromQuery />
+    </Suspense>
+  );
+}

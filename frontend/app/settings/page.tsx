@@ -1,0 +1,126 @@
+"use client";
+
+import { useEffect, useRef, useState } from "react";
+
+import { errorMessage, useMeQuery, useUpdateMeMutation } from "@/lib/api";
+import { CalibrationTone, capFromThreshold, playInOneEar } from "@/lib/soundCheck";
+import type { Neurotype, UserPreferences } from "@/lib/types";
+
+export default function SettingsPage() {
+  const { data: me } = useMeQuery();
+  const [update, { isLoading, error, isSuccess }] = useUpdateMeMutation();
+  const [prefs, setPrefs] = useState<UserPreferences | null>(null);
+  const [neurotype, setNeurotype] = useState<Neurotype>("neurotypical");
+  const [calibrating, setCalibrating] = useState(false);
+  const [earCheck, setEarCheck] = useState<string | null>(null);
+  const tone = useRef<CalibrationTone | null>(null);
+
+  useEffect(() => {
+    if (me) {
+      setPrefs(me.preferences);
+      setNeurotype(me.neurotype);
+    }
+  }, [me]);
+  useEffect(() => () => tone.current?.stop(), []);
+
+  if (!me || !prefs) return <p className="muted">Loading…</p>;
+  const set = <K extends keyof UserPreferences>(key: K, value: UserPreferences[K]) => setPrefs({ ...prefs, [key]: value });
+
+  async function startCalibration() {
+    tone.current = new CalibrationTone();
+    await tone.current.start();
+    setCalibrating(true);
+  }
+
+  function heardIt() {
+    if (!tone.current) return;
+    const cap = capFromThreshold(tone.current.level());
+    tone.current.stop();
+    tone.current = null;
+    setCalibrating(false);
+    set("volume_max", cap);
+  }
+
+  async function checkEar(side: "left" | "right") {
+    setEarCheck(`Playing in your ${side} ear…`);
+    await playInOneEar(side, prefs?.volume_max ?? 0.3);
+    setEarCheck(`Did you hear it only in your ${side} ear? If both ears sounded the same, you are on speakers or mono: choose isochronic pulses below.`);
+  }
+
+  return (
+    <>
+      <section className="panel" aria-labelledby="calibration-heading">
+        <h1 id="calibration-heading">Sound set-up</h1>
+        <h2>1. How loud is loud enough?</h2>
+        <p>
+          A quiet tone starts below hearing and rises slowly. Press the button as soon as you can just hear it. Your
+          volume cap is set from that point; the player can never go above it.
+        </p>
+        {calibrating ? (
+          <button className="primary" type="button" onClick={heardIt}>
+            I can hear it now
+          </button>
+        ) : (
+          <button className="secondary" type="button" onClick={startCalibration}>
+            Start the quiet tone
+          </button>
+        )}
+        <p>
+          Volume cap: <strong>{Math.round(prefs.volume_max * 100)}%</strong>
+        </p>
+        <h2>2. Headphones check</h2>
+        <p>Binaural beats need stereo headphones. Play a tone in one ear at a time:</p>
+        <button className="secondary" type="button" onClick={() => checkEar("left")}>
+          Left ear
+        </button>
+        <button className="secondary" type="button" onClick={() => checkEar("right")}>
+          Right ear
+        </button>
+        {earCheck ? <p role="status">{earCheck}</p> : null}
+      </section>
+      <form
+        className="panel"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void update({ neurotype, preferences: prefs });
+        }}
+      >
+        <h2>Preferences</h2>
+        <label htmlFor="layer">How you listen</label>
+        <select id="layer" value={prefs.preferred_layer} onChange={(e) => set("preferred_layer", e.target.value as UserPreferences["preferred_layer"])}>
+          <option value="auto">Let NeuroTune choose</option>
+          <option value="binaural">Headphones (binaural beats)</option>
+          <option value="isochronic">Speakers or one ear (isochronic pulses)</option>
+        </select>
+        <label htmlFor="noise">Background noise</label>
+        <select id="noise" value={prefs.noise} onChange={(e) => set("noise", e.target.value as UserPreferences["noise"])}>
+          <option value="auto">Let NeuroTune choose</option>
+          <option value="none">None</option>
+          <option value="pink">Pink (soft rain)</option>
+          <option value="brown">Brown (deep rumble)</option>
+        </select>
+        <label htmlFor="carrier">Carrier tone: {Math.round(prefs.carrier_hz)} Hz</label>
+        <input id="carrier" type="range" min={100} max={500} step={5} value={prefs.carrier_hz} onChange={(e) => set("carrier_hz", Number(e.target.value))} />
+        <label htmlFor="duration">Default length: {prefs.default_duration_min} minutes</label>
+        <input id="duration" type="range" min={5} max={240} step={5} value={prefs.default_duration_min} onChange={(e) => set("default_duration_min", Number(e.target.value))} />
+        <label htmlFor="neurotype">What shapes your sessions</label>
+        <select id="neurotype" value={neurotype} onChange={(e) => setNeurotype(e.target.value as Neurotype)}>
+          <option value="neurotypical">Prefer not to say / neurotypical</option>
+          <option value="adhd">ADHD</option>
+          <option value="autism">Autistic</option>
+          <option value="anxiety">Anxiety</option>
+          <option value="depression">Depression</option>
+          <option value="other">Other</option>
+        </select>
+        <label className="row">
+          <input type="checkbox" checked={prefs.reduced_motion} onChange={(e) => set("reduced_motion", e.target.checked)} /> Keep the visuals still
+        </label>
+        {error ? <p className="error" role="alert">{errorMessage(error)}</p> : null}
+        {isSuccess ? <p role="status">Saved.</p> : null}
+        <button className="primary" type="submit" disabled={isLoading}>
+          Save preferences
+        </button>
+      </form>
+    </>
+  );
+}

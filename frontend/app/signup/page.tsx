@@ -1,0 +1,83 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+
+import { errorMessage, saveToken, useRegisterMutation } from "@/lib/api";
+import type { Neurotype, UserPreferences } from "@/lib/types";
+
+const NEUROTYPES: { value: Neurotype; label: string }[] = [
+  { value: "neurotypical", label: "Prefer not to say / neurotypical" },
+  { value: "adhd", label: "ADHD — a little more stimulation" },
+  { value: "autism", label: "Autistic — slower changes, fewer surprises" },
+  { value: "anxiety", label: "Anxiety — nothing edgy, slow descents" },
+  { value: "depression", label: "Depression" },
+  { value: "other", label: "Other" },
+];
+
+export default function SignupPage() {
+  const [register, { isLoading, error }] = useRegisterMutation();
+  const [username, setUsername] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [neurotype, setNeurotype] = useState<Neurotype>("neurotypical");
+  const [layer, setLayer] = useState<UserPreferences["preferred_layer"]>("auto");
+  const [reducedMotion, setReducedMotion] = useState(false);
+  const router = useRouter();
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const result = await register({
+      username,
+      email,
+      password,
+      neurotype,
+      preferences: { preferred_layer: layer, reduced_motion: reducedMotion },
+    });
+    if ("data" in result && result.data) {
+      saveToken(result.data.token);
+      router.push("/settings/?welcome=1");
+    }
+  }
+
+  return (
+    <section className="panel">
+      <h1>Create your account</h1>
+      <p className="muted">Everything stays on this computer. Nothing is sent anywhere else.</p>
+      <form onSubmit={submit}>
+        <label htmlFor="username">Name (3–50 letters, digits, . _ -)</label>
+        <input id="username" required minLength={3} maxLength={50} pattern="[A-Za-z0-9_.\-]+" value={username} onChange={(e) => setUsername(e.target.value)} />
+        <label htmlFor="email">Email</label>
+        <input id="email" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <label htmlFor="password">Password (at least 8 characters)</label>
+        <input id="password" type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <label htmlFor="neurotype">What shapes your sessions</label>
+        <select id="neurotype" value={neurotype} onChange={(e) => setNeurotype(e.target.value as Neurotype)}>
+          {NEUROTYPES.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="layer">How you listen</label>
+        <select id="layer" value={layer} onChange={(e) => setLayer(e.target.value as UserPreferences["preferred_layer"])}>
+          <option value="auto">Let NeuroTune choose</option>
+          <option value="binaural">Headphones (binaural beats)</option>
+          <option value="isochronic">Speakers or one ear (isochronic pulses)</option>
+        </select>
+        <label className="row">
+          <input type="checkbox" checked={reducedMotion} onChange={(e) => setReducedMotion(e.target.checked)} /> Keep the
+          visuals still
+        </label>
+        {error ? (
+          <p className="error" role="alert">
+            {errorMessage(error)}
+          </p>
+        ) : null}
+        <button className="primary" type="submit" disabled={isLoading}>
+          Create account
+        </button>
+      </form>
+    </section>
+  );
+}

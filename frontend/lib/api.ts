@@ -1,0 +1,106 @@
+/**
+ * REST client: RTK Query endpoints for the FastAPI backend (same origin), plus the token store.
+ * The token lives in localStorage so a reload keeps you signed in; it never goes into a URL.
+ */
+import { createApi, fetchBaseQuery, type FetchBaseQueryError } from "@reduxjs/toolkit/query/react";
+
+import type { ModulationSchedule, Neurotype, SessionRecord, User, UserPreferences } from "./types";
+
+const TOKEN_KEY = "neurotune.token";
+
+export function loadToken(): string | null {
+  if (typeof window === "undefined") return null;
+  return window.localStorage.getItem(TOKEN_KEY);
+}
+
+export function saveToken(token: string | null): void {
+  if (token) window.localStorage.setItem(TOKEN_KEY, token);
+  else window.localStorage.removeItem(TOKEN_KEY);
+}
+
+/** A readable message from any failed request (FastAPI's `detail` is a string or a list). */
+export function errorMessage(error: unknown): string {
+  const fetchError = error as FetchBaseQueryError | undefined;
+  if (fetchError && "status" in fetchError) {
+    const detail = (fetchError.data as { detail?: unknown } | undefined)?.detail;
+    if (typeof detail === "string") return detail;
+    if (Array.isArray(detail)) {
+      return detail
+        .map((item: { loc?: unknown[]; msg?: string }) => `${(item.loc ?? []).slice(-1)[0] ?? ""}: ${item.msg ?? ""}`)
+        .join("; ");
+    }
+    if (fetchError.status === "FETCH_ERROR") return "Cannot reach the NeuroTune server.";
+    return `Request failed (${String(fetchError.status)}).`;
+  }
+  return "Something went wrong.";
+}
+
+export interface RegisterBody {
+  username: string;
+  email: string;
+  password: string;
+  neurotype: Neurotype;
+  preferences: Partial<UserPreferences>;
+}
+
+export interface SessionStarted {
+  session_id: number;
+  schedule: ModulationSchedule;
+  source: "planner" | "model";
+  started_at: string;
+}
+
+export const api = createApi({
+  reducerPath: "api",
+  baseQuery: fetchBaseQuery({
+    baseUrl: "/",
+    prepareHeaders: (headers) => {
+      const token = loadToken();
+      if (token) headers.set("Authorization", `Bearer ${token}`);
+      return headers;
+    },
+  }),
+  tagTypes: ["Me", "Sessions"],
+  endpoints: (build) => ({
+    register: build.mutation<{ user_id: number; token: string; expires_in: number }, RegisterBody>({
+      query: (body) => ({ url: "auth/register", method: "POST", body }),
+      invalidatesTags: ["Me", "Sessions"],
+    }),
+    login: build.mutation<{ token: string; expires_in: number }, { email: string; password: string }>({
+      query: (body) => ({ url: "auth/login", method: "POST", body }),
+      invalidatesTags: ["Me", "Sessions"],
+    }),
+    me: build.query<User, void>({ query: () => "auth/me", providesTags: ["Me"] }),
+    updateMe: build.mutation<User, { neurotype?: Neurotype; preferences?: UserPreferences }>({
+      query: (body) => ({ url: "auth/me", method: "PATCH", body }),
+      invalidatesTags: ["Me"],
+    }),
+    startSession: build.mutation<SessionStarted, { intent: string; duration_min: number }>({
+      query: (body) => ({ url: "sessions/start", method: "POST", body }),
+      invalidatesTags: ["Sessions"],
+    }),
+    endSession: build.mutation<
+      { session_id: number; duration_sec: number },
+      { id: number; rating?: number; feedback_note?: string }
+    >({
+      query: ({ id, ...body }) => ({ url: `sessions/${id}/end`, method: "PATCH", body }),
+      invalidatesTags: ["Sessions"],
+    }),
+    session: build.query<SessionRecord, number>({ query: (id) => `sessions/${id}`, providesTags: ["Sessions"] }),
+    history: build.query<SessionRecord[], { limit?: number; offset?: number } | void>({
+      query: (args) => ({ url: "sessions/history", params: { limit: args?.limit ?? 50, offset: args?.offset ?? 0 } }),
+      providesTags: ["Sessions"],
+    }),
+  }),
+});
+
+export const {
+  useRegisterMutation,
+  useLoginMutation,
+  useMeQuery,
+  useUpdateMeMutation,
+  useStartSessionMutation,
+  useEndSessionMutation,
+  useSessionQuery,
+  useHistoryQuery,
+} = api;
