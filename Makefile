@@ -4,10 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Re-install only when the dependency list changes.
 STAMP  := $(VENV)/.installed
+NPM_STAMP := frontend/node_modules/.installed
+WEB    := frontend/out/index.html
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run init-db test lint format bench clean
+.PHONY: setup run init-db test test-backend test-frontend lint format bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NPM_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,27 +18,48 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+# The web app, rebuilt when its sources change.
+$(WEB): $(NPM_STAMP) $(shell find frontend/app frontend/components frontend/lib frontend/stores frontend/styles -type f 2>/dev/null) frontend/next.config.js
+	cd frontend && npm run build
+
+# Browser tests use Debian's Chromium (test tools cannot download browsers).
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
 init-db: setup
 	$(BIN)/neurotune init-db
 
-run: init-db
+run: init-db $(WEB)
 	$(BIN)/neurotune serve
 
 lint: setup
 	$(BIN)/ruff format --check backend bench scripts
 	$(BIN)/ruff check backend bench scripts
 	$(BIN)/mypy
+	cd frontend && npx tsc --noEmit
+	cd frontend && npx eslint .
 
 format: setup
 	$(BIN)/ruff format backend bench scripts
 	$(BIN)/ruff check --fix backend bench scripts
 
-test: lint
+test: lint test-backend test-frontend
+
+test-backend: setup
 	$(BIN)/pytest
+
+test-frontend: $(WEB) $(CHROMIUM)
+	cd frontend && npx vitest run
+	cd frontend && node --test tests/e2e/
 
 bench: setup
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.ws
+	node bench/web_budget.mjs --build
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis frontend/node_modules frontend/.next frontend/out

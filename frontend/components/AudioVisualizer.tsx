@@ -25,7 +25,7 @@ export default function AudioVisualizer({ readSpectrum, reducedMotion }: Props) 
     const element = canvas.current;
     const context = element?.getContext("2d");
     if (!element || !context || !readSpectrum || reducedMotion) return;
-    let levels = new Float32Array(BARS);
+    let levels: Float32Array = new Float32Array(BARS);
     let last = performance.now();
     let frame = 0;
     const draw = (now: number) => {

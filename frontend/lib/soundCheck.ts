@@ -37,6 +37,11 @@ export class CalibrationTone {
     return Tone.dbToGain(db);
   }
 
+  /** The volume cap that the level heard right now implies. */
+  capFromLevelNow(): number {
+    return capFromThreshold(this.level());
+  }
+
   stop(): void {
     this.oscillator?.stop();
     this.oscillator?.dispose();

@@ -10,7 +10,7 @@ import PlayerControls from "@/components/PlayerControls";
 import ScheduleChart from "@/components/ScheduleChart";
 import SessionTimer from "@/components/SessionTimer";
 import { errorMessage, loadToken, useEndSessionMutation, useMeQuery, useSessionQuery } from "@/lib/api";
-import { installLifecycleHandlers, renderOffline, SoundEngine } from "@/lib/synth";
+import type { SoundEngine } from "@/lib/synth";
 import type { ModulationSchedule } from "@/lib/types";
 import { SessionStreamClient } from "@/lib/wsClient";
 import {
@@ -28,12 +28,17 @@ declare global {
     /** Diagnostics: render the current schedule offline (used by the sound check and the e2e tests). */
     neurotune?: {
       schedule: ModulationSchedule;
-      renderOffline: typeof renderOffline;
+      renderOffline: (typeof import("@/lib/synth"))["renderOffline"];
     };
   }
 }
 
 const secondsSince = (iso: string): number => (Date.now() - Date.parse(iso)) / 1000;
+
+// Tone.js is loaded when sound is first needed, so the page itself stays light.
+const loadSynth = () => import("@/lib/synth");
+const renderOfflineLazily: NonNullable<Window["neurotune"]>["renderOffline"] = async (...args) =>
+  (await loadSynth()).renderOffline(...args);
 
 function SessionView({ id }: { id: number }) {
   const dispatch = useAppDispatch();
@@ -82,22 +87,24 @@ function SessionView({ id }: { id: number }) {
   }, [session, dispatch]);
 
   useEffect(() => {
-    if (state.schedule) window.neurotune = { schedule: state.schedule, renderOffline };
+    if (state.schedule) window.neurotune = { schedule: state.schedule, renderOffline: renderOfflineLazily };
   }, [state.schedule]);
 
   // Settings follow the controls while playing.
   useEffect(() => engine.current?.setCarrier(state.carrierHz), [state.carrierHz]);
   useEffect(() => engine.current?.setVolumeCap(state.volume), [state.volume]);
   useEffect(() => engine.current?.setBalance(state.balance), [state.balance]);
+  const layers = state.layers;
   useEffect(() => {
-    for (const [layer, on] of Object.entries(state.layers)) engine.current?.setLayerEnabled(layer as keyof typeof state.layers, on);
-  }, [state.layers]);
+    for (const layer of ["binaural", "isochronic", "ambient"] as const) engine.current?.setLayerEnabled(layer, layers[layer]);
+  }, [layers]);
 
   // Every Tone node goes when the page does (spec §5.2).
   useEffect(() => () => engine.current?.dispose(), []);
 
   const play = useCallback(async () => {
     if (!state.schedule || !startedAt) return;
+    const { SoundEngine, installLifecycleHandlers } = await loadSynth();
     const sound = new SoundEngine();
     engine.current = sound;
     await sound.start(state.schedule, {

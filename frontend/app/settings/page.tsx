@@ -3,30 +3,29 @@
 import { useEffect, useRef, useState } from "react";
 
 import { errorMessage, useMeQuery, useUpdateMeMutation } from "@/lib/api";
-import { CalibrationTone, capFromThreshold, playInOneEar } from "@/lib/soundCheck";
-import type { Neurotype, UserPreferences } from "@/lib/types";
+import type { CalibrationTone } from "@/lib/soundCheck";
+import type { Neurotype, User, UserPreferences } from "@/lib/types";
 
 export default function SettingsPage() {
   const { data: me } = useMeQuery();
+  if (!me) return <p className="muted">Loading…</p>;
+  return <SettingsForm me={me} />;
+}
+
+function SettingsForm({ me }: { me: User }) {
   const [update, { isLoading, error, isSuccess }] = useUpdateMeMutation();
-  const [prefs, setPrefs] = useState<UserPreferences | null>(null);
-  const [neurotype, setNeurotype] = useState<Neurotype>("neurotypical");
+  const [prefs, setPrefs] = useState<UserPreferences>(me.preferences);
+  const [neurotype, setNeurotype] = useState<Neurotype>(me.neurotype);
   const [calibrating, setCalibrating] = useState(false);
   const [earCheck, setEarCheck] = useState<string | null>(null);
   const tone = useRef<CalibrationTone | null>(null);
 
-  useEffect(() => {
-    if (me) {
-      setPrefs(me.preferences);
-      setNeurotype(me.neurotype);
-    }
-  }, [me]);
   useEffect(() => () => tone.current?.stop(), []);
 
-  if (!me || !prefs) return <p className="muted">Loading…</p>;
   const set = <K extends keyof UserPreferences>(key: K, value: UserPreferences[K]) => setPrefs({ ...prefs, [key]: value });
 
   async function startCalibration() {
+    const { CalibrationTone } = await import("@/lib/soundCheck"); // Tone.js only when needed
     tone.current = new CalibrationTone();
     await tone.current.start();
     setCalibrating(true);
@@ -34,7 +33,7 @@ export default function SettingsPage() {
 
   function heardIt() {
     if (!tone.current) return;
-    const cap = capFromThreshold(tone.current.level());
+    const cap = tone.current.capFromLevelNow();
     tone.current.stop();
     tone.current = null;
     setCalibrating(false);
@@ -43,7 +42,8 @@ export default function SettingsPage() {
 
   async function checkEar(side: "left" | "right") {
     setEarCheck(`Playing in your ${side} ear…`);
-    await playInOneEar(side, prefs?.volume_max ?? 0.3);
+    const { playInOneEar } = await import("@/lib/soundCheck");
+    await playInOneEar(side, prefs.volume_max);
     setEarCheck(`Did you hear it only in your ${side} ear? If both ears sounded the same, you are on speakers or mono: choose isochronic pulses below.`);
   }
 

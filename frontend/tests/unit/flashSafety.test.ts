@@ -6,7 +6,7 @@ const FPS = 60;
 
 /** Mean drawn level (a stand-in for screen luminance) of bars fed a signal gated at `rateHz`. */
 function drawnLuminance(rateHz: number, seconds: number, smooth: boolean): number[] {
-  let levels = new Float32Array(32);
+  let levels: Float32Array = new Float32Array(32);
   const out: number[] = [];
   for (let frame = 0; frame < seconds * FPS; frame += 1) {
     const on = Math.sin(2 * Math.PI * rateHz * (frame / FPS)) > 0 ? 1 : 0;
@@ -27,7 +27,7 @@ describe("flash safety", () => {
   });
 
   it("still follows slow changes", () => {
-    let levels = new Float32Array(1);
+    let levels: Float32Array = new Float32Array(1);
     for (let i = 0; i < 4 * FPS; i += 1) levels = smoothLevels(levels, [1], 1 / FPS);
     expect(levels[0]).toBeGreaterThan(0.95);
   });
