@@ -49,7 +49,15 @@ function SessionView({ id }: { id: number }) {
   const [endSession, { isLoading: ending, error: endError }] = useEndSessionMutation();
   const [feedbackOpen, setFeedbackOpen] = useState(false);
   const engine = useRef<SoundEngine | null>(null);
+  const uninstallLifecycle = useRef<(() => void) | null>(null);
   const startedAt = session?.started_at;
+
+  const silence = useCallback(() => {
+    uninstallLifecycle.current?.();
+    uninstallLifecycle.current = null;
+    void engine.current?.stop();
+    engine.current = null;
+  }, []);
 
   useEffect(() => {
     if (session) dispatch(sessionLoaded({ sessionId: session.id, schedule: session.schedule, elapsedSec: secondsSince(session.started_at) }));
@@ -75,16 +83,13 @@ function SessionView({ id }: { id: number }) {
         if (frame.type === "refined") {
           engine.current?.replaceSchedule({ ...session.schedule, steps: frame.steps }, frame.elapsed_sec);
         }
-        if (frame.type === "end") {
-          engine.current?.stop();
-          engine.current = null;
-        }
+        if (frame.type === "end") silence();
       },
       onStatus: (status) => dispatch(connectionChanged(status)),
     });
     client.open();
     return () => client.close();
-  }, [session, dispatch]);
+  }, [session, dispatch, silence]);
 
   useEffect(() => {
     if (state.schedule) window.neurotune = { schedule: state.schedule, renderOffline: renderOfflineLazily };
@@ -99,8 +104,14 @@ function SessionView({ id }: { id: number }) {
     for (const layer of ["binaural", "isochronic", "ambient"] as const) engine.current?.setLayerEnabled(layer, layers[layer]);
   }, [layers]);
 
-  // Every Tone node goes when the page does (spec §5.2).
-  useEffect(() => () => engine.current?.dispose(), []);
+  // Every Tone node and handler goes when the page does (spec §5.2).
+  useEffect(
+    () => () => {
+      uninstallLifecycle.current?.();
+      engine.current?.dispose();
+    },
+    [],
+  );
 
   const play = useCallback(async () => {
     if (!state.schedule || !startedAt) return;
@@ -114,23 +125,21 @@ function SessionView({ id }: { id: number }) {
       balance: state.balance,
       layers: state.layers,
     });
-    installLifecycleHandlers(sound);
+    uninstallLifecycle.current = installLifecycleHandlers(sound, { title: state.schedule.intent });
     dispatch(statusChanged("playing"));
   }, [state.schedule, state.carrierHz, state.volume, state.balance, state.layers, startedAt, dispatch]);
 
   const pause = useCallback(() => {
-    engine.current?.stop();
-    engine.current = null;
+    silence();
     dispatch(statusChanged("paused"));
-  }, [dispatch]);
+  }, [silence, dispatch]);
 
   const readSpectrum = useCallback(() => engine.current?.spectrum() ?? null, []);
 
   async function finish(rating: number | undefined, note: string) {
     const result = await endSession({ id, rating, feedback_note: note.trim() || undefined });
     if ("data" in result && result.data) {
-      engine.current?.stop();
-      engine.current = null;
+      silence();
       router.push("/history/");
     }
   }
