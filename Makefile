@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(NPM_STAMP): frontend/package.json frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund
+	# npm install, not npm ci: this registry mirror leaves other platforms' optional binaries out of
+	# the lock file, which npm ci refuses; install still pins every version the lock names.
+	cd frontend && npm install --no-audit --no-fund
 	touch $(NPM_STAMP)
 
 # The web app, rebuilt when its sources change.
