@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
 import EvidenceNote from "@/components/EvidenceNote";
+import ListeningNote from "@/components/ListeningNote";
 import { errorMessage, useHistoryQuery, useMeQuery, useStartSessionMutation } from "@/lib/api";
 
 const INTENTS: { intent: string; title: string; hint: string }[] = [
@@ -22,7 +23,7 @@ function Dashboard({ defaultMinutes }: { defaultMinutes: number }) {
   const [intent, setIntent] = useState(INTENTS[0]!.intent);
   const [minutes, setMinutes] = useState(defaultMinutes);
   const [start, { isLoading, error }] = useStartSessionMutation();
-  const { data: recent } = useHistoryQuery({ limit: 5 });
+  const { data: recent } = useHistoryQuery({ limit: 50 });
   const router = useRouter();
 
   async function submit(event: FormEvent) {
@@ -72,9 +73,10 @@ function Dashboard({ defaultMinutes }: { defaultMinutes: number }) {
       </form>
       <section className="panel" aria-labelledby="recent-heading">
         <h2 id="recent-heading">Recent sessions</h2>
+        <ListeningNote sessions={recent ?? []} />
         {recent && recent.length > 0 ? (
           <ul>
-            {recent.map((session) => (
+            {recent.slice(0, 5).map((session) => (
               <li key={session.id}>
                 <Link href={`/session/?id=${session.id}`}>{session.intent}</Link>{" "}
                 <span className="muted">

@@ -9,6 +9,7 @@ import FeedbackModal from "@/components/FeedbackModal";
 import PlayerControls from "@/components/PlayerControls";
 import ScheduleChart from "@/components/ScheduleChart";
 import SessionTimer from "@/components/SessionTimer";
+import SleepTimer, { SLEEP_FADE_SEC } from "@/components/SleepTimer";
 import { errorMessage, loadToken, useEndSessionMutation, useMeQuery, useSessionQuery } from "@/lib/api";
 import type { SoundEngine } from "@/lib/synth";
 import type { ModulationSchedule } from "@/lib/types";
@@ -52,10 +53,10 @@ function SessionView({ id }: { id: number }) {
   const uninstallLifecycle = useRef<(() => void) | null>(null);
   const startedAt = session?.started_at;
 
-  const silence = useCallback(() => {
+  const silence = useCallback((fadeOutSec?: number) => {
     uninstallLifecycle.current?.();
     uninstallLifecycle.current = null;
-    void engine.current?.stop();
+    void engine.current?.stop(fadeOutSec);
     engine.current = null;
   }, []);
 
@@ -134,6 +135,11 @@ function SessionView({ id }: { id: number }) {
     dispatch(statusChanged("paused"));
   }, [silence, dispatch]);
 
+  const fallAsleep = useCallback(() => {
+    silence(SLEEP_FADE_SEC);
+    dispatch(statusChanged("paused"));
+  }, [silence, dispatch]);
+
   const readSpectrum = useCallback(() => engine.current?.spectrum() ?? null, []);
 
   async function finish(rating: number | undefined, note: string) {
@@ -162,7 +168,14 @@ function SessionView({ id }: { id: number }) {
           </button>
         )}
       </section>
-      {session.ended_at ? null : <PlayerControls state={state} onPlay={play} onPause={pause} />}
+      {session.ended_at ? null : (
+        <>
+          <PlayerControls state={state} onPlay={play} onPause={pause} />
+          <section className="panel">
+            <SleepTimer active={state.status === "playing"} onExpire={fallAsleep} />
+          </section>
+        </>
+      )}
       <FeedbackModal
         open={feedbackOpen}
         busy={ending}
