@@ -61,6 +61,7 @@ test-frontend: $(WEB) $(CHROMIUM)
 bench: setup
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.ws
+	$(BIN)/python -m bench.insights
 	node bench/web_budget.mjs --build
 
 clean:

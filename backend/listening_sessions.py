@@ -1,6 +1,7 @@
 """Starting and ending listening sessions: plan, validate, store."""
 
 from backend.db.queries import SessionQueries
+from backend.insights import learned_offsets
 from backend.llm_engine.planner import plan_schedule
 from backend.llm_engine.validator import ensure_safe
 from backend.models.orm import Session, User, utcnow
@@ -20,6 +21,7 @@ async def start_session(sessions: SessionQueries, user: User, body: SessionStart
             neurotype=user.neurotype,
             preferences=preferences,
             current_bpm=body.current_bpm,
+            offsets=await learned_offsets(sessions.db, user, body.intent),
         )
     )
     return await sessions.create(user=user, intent=body.intent, schedule=schedule.model_dump(mode="json"))

@@ -16,7 +16,7 @@ from backend.db.setup import prepare_database
 from backend.errors import install_error_handlers
 from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
-from backend.routers import auth, health, llm, sessions
+from backend.routers import auth, health, insights, llm, sessions
 from backend.security.login_throttle import LoginThrottle
 from backend.web import mount_web_app
 
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, auth, sessions, llm):
+    for module in (health, auth, sessions, llm, insights):
         app.include_router(module.router)
     mount_web_app(app, settings.web_dir)  # last: API routes win
     return app

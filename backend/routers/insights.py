@@ -1,0 +1,14 @@
+"""/insights: what your ratings say about the settings you like. Only ever your own."""
+
+from fastapi import APIRouter
+
+from backend.insights import InsightsReport, insights_for
+from backend.routers.deps import CurrentUser, SessionDep
+
+router = APIRouter(prefix="/insights", tags=["insights"])
+
+
+@router.get("/me", response_model=InsightsReport)
+async def my_insights(user: CurrentUser, db: SessionDep) -> InsightsReport:
+    """Recommendations per intent family, the evidence behind them, and your ratings over time."""
+    return await insights_for(db, user)
