@@ -4,7 +4,7 @@
  */
 import { createApi, fetchBaseQuery, type FetchBaseQueryError } from "@reduxjs/toolkit/query/react";
 
-import type { ModulationSchedule, Neurotype, SessionRecord, User, UserPreferences } from "./types";
+import type { InsightsReport, ModulationSchedule, Neurotype, SessionRecord, User, UserPreferences } from "./types";
 
 const TOKEN_KEY = "neurotune.token";
 
@@ -91,6 +91,7 @@ export const api = createApi({
       query: (args) => ({ url: "sessions/history", params: { limit: args?.limit ?? 50, offset: args?.offset ?? 0 } }),
       providesTags: ["Sessions"],
     }),
+    insights: build.query<InsightsReport, void>({ query: () => "insights/me", providesTags: ["Sessions"] }),
   }),
 });
 
@@ -103,4 +104,5 @@ export const {
   useEndSessionMutation,
   useSessionQuery,
   useHistoryQuery,
+  useInsightsQuery,
 } = api;

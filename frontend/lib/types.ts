@@ -70,3 +70,24 @@ export interface SessionRecord {
   rating: number | null;
   feedback_note: string | null;
 }
+
+/** GET /insights/me (backend/insights/schemas.py), the parts the app shows. */
+export interface RatingStats {
+  n_sessions: number;
+  mean_rating: number | null;
+}
+
+export interface FamilyInsights {
+  family: string;
+  band: { beat_hz: { low: number; high: number }; bpm: { low: number; high: number } };
+  recommended: { beat_hz: number; bpm: number };
+  confidence: number;
+  source: "user" | "neurotype" | "everyone" | "default";
+  you: RatingStats;
+  clusters: { beat_hz: number; bpm: number; layer: Layer; noise: NoiseColour; you: RatingStats }[];
+}
+
+export interface InsightsReport {
+  n_rated_sessions: number;
+  families: FamilyInsights[];
+}

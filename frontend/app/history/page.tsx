@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 
+import InsightsPanel from "@/components/InsightsPanel";
 import RatingChart from "@/components/RatingChart";
 import { errorMessage, useHistoryQuery } from "@/lib/api";
 import { formatClock } from "@/lib/scheduleMath";
@@ -17,6 +18,7 @@ export default function HistoryPage() {
         <h1 id="ratings-heading">Your ratings over time</h1>
         <RatingChart sessions={list} />
       </section>
+      <InsightsPanel />
       <section className="panel" aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Sessions</h2>
         <table>
