@@ -8,7 +8,7 @@ from backend.insights.features import RatedSession, ScheduleFeatures, schedule_f
 from backend.insights.model import PreferenceModel, Recommendation
 from backend.insights.recommend import best_rated_schedules, insights_report, planning_offsets, recommend
 from backend.insights.schemas import InsightsReport
-from backend.insights.service import insights_for, learned_offsets, load_rated_sessions
+from backend.insights.service import best_rated_history, insights_for, learned_offsets, load_rated_sessions
 
 __all__ = [
     "InsightsReport",
@@ -16,6 +16,7 @@ __all__ = [
     "RatedSession",
     "Recommendation",
     "ScheduleFeatures",
+    "best_rated_history",
     "best_rated_schedules",
     "insights_for",
     "insights_report",

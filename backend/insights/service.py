@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from backend.insights.features import RatedSession, sessions_frame
 from backend.insights.model import PreferenceModel
-from backend.insights.recommend import insights_report, planning_offsets
+from backend.insights.recommend import best_rated_schedules, insights_report, planning_offsets
 from backend.insights.schemas import InsightsReport
 from backend.llm_engine.planner import PlannerOffsets, classify_intent
 from backend.models.enums import Neurotype
@@ -99,6 +99,17 @@ async def learned_offsets(db: AsyncSession, user: User, intent: str) -> PlannerO
     except Exception:
         logger.exception("insights failed for user %s; planning without learned offsets", user.id)
         return None
+
+
+async def best_rated_history(db: AsyncSession, user: User, intent: str, k: int = 3) -> list[dict[str, Any]]:
+    """The user's best-rated schedules in `intent`'s family, for the prompt's {history}; [] on failure."""
+    try:
+        async with AsyncSession(db.bind) as reader:
+            own = await _own_rows(reader, user)
+        return best_rated_schedules(own, user.id, classify_intent(intent).name, k)
+    except Exception:
+        logger.exception("insights failed for user %s; prompting without history", user.id)
+        return []
 
 
 async def insights_for(db: AsyncSession, user: User) -> InsightsReport:

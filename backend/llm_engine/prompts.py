@@ -4,7 +4,11 @@ Templates live in the `prompts` table so they can be versioned and switched with
 Placeholders: {intent} {duration_min} {current_bpm} {neurotype} {preferences} {history}.
 """
 
+import json
+import string
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +36,43 @@ DEFAULT_PROMPTS: tuple[PromptSeed, ...] = (
         ),
     ),
 )
+
+
+PLACEHOLDERS = ("intent", "duration_min", "current_bpm", "neurotype", "preferences", "history")
+
+
+class _KeepUnknown(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_prompt(template: str, values: Mapping[str, Any]) -> str:
+    """Fill the template's known placeholders; lists and dicts (e.g. {history}) become compact JSON.
+
+    Only the template is parsed for placeholders, never the values, so braces in a user's intent
+    cannot inject new ones. Unknown placeholders and stray braces are left as written.
+    """
+    filled = _KeepUnknown(
+        {
+            key: json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            if isinstance(value, list | dict | tuple)
+            else str(value)
+            for key, value in values.items()
+            if key in PLACEHOLDERS
+        }
+    )
+    parts = []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        parts.append(literal)
+        if field is None:
+            continue
+        if field in filled and not spec and not conversion:
+            parts.append(filled[field])
+        else:
+            parts.append(
+                "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            )
+    return "".join(parts)
 
 
 async def seed_prompts(db: AsyncSession) -> int:
