@@ -4,9 +4,10 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
+import ErrorAlert from "@/components/ErrorAlert";
 import EvidenceNote from "@/components/EvidenceNote";
 import ListeningNote from "@/components/ListeningNote";
-import { errorMessage, useHistoryQuery, useMeQuery, useStartSessionMutation } from "@/lib/api";
+import { useHistoryQuery, useMeQuery, useStartSessionMutation } from "@/lib/api";
 
 const INTENTS: { intent: string; title: string; hint: string }[] = [
   { intent: "deep focus: coding", title: "Deep focus", hint: "coding, writing, study" },
@@ -62,11 +63,7 @@ function Dashboard({ defaultMinutes }: { defaultMinutes: number }) {
           value={minutes}
           onChange={(e) => setMinutes(Number(e.target.value))}
         />
-        {error ? (
-          <p className="error" role="alert">
-            {errorMessage(error)}
-          </p>
-        ) : null}
+        <ErrorAlert error={error} />
         <button className="primary" type="submit" disabled={isLoading}>
           Start session
         </button>

@@ -2,15 +2,16 @@
 
 import Link from "next/link";
 
+import ErrorAlert from "@/components/ErrorAlert";
 import InsightsPanel from "@/components/InsightsPanel";
 import RatingChart from "@/components/RatingChart";
-import { errorMessage, useHistoryQuery } from "@/lib/api";
+import { useHistoryQuery } from "@/lib/api";
 import { formatClock } from "@/lib/scheduleMath";
 
 export default function HistoryPage() {
   const { data: sessions, error, isLoading } = useHistoryQuery({ limit: 100 });
   if (isLoading) return <p className="muted">Loading…</p>;
-  if (error) return <p className="error" role="alert">{errorMessage(error)}</p>;
+  if (error) return <ErrorAlert error={error} />;
   const list = sessions ?? [];
   return (
     <>

@@ -4,7 +4,8 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
-import { errorMessage, saveToken, useLoginMutation } from "@/lib/api";
+import ErrorAlert from "@/components/ErrorAlert";
+import { saveToken, useLoginMutation } from "@/lib/api";
 
 export default function LoginPage() {
   const [login, { isLoading, error }] = useLoginMutation();
@@ -36,11 +37,7 @@ export default function LoginPage() {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
-        {error ? (
-          <p className="error" role="alert">
-            {errorMessage(error)}
-          </p>
-        ) : null}
+        <ErrorAlert error={error} />
         <button className="primary" type="submit" disabled={isLoading}>
           Sign in
         </button>

@@ -3,6 +3,7 @@
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useCallback, useEffect, useRef, useState } from "react";
 
+import ErrorAlert from "@/components/ErrorAlert";
 import AudioVisualizer from "@/components/AudioVisualizer";
 import EvidenceNote from "@/components/EvidenceNote";
 import FeedbackModal from "@/components/FeedbackModal";
@@ -150,7 +151,7 @@ function SessionView({ id }: { id: number }) {
     }
   }
 
-  if (loadError) return <p className="error" role="alert">{errorMessage(loadError)}</p>;
+  if (loadError) return <ErrorAlert error={loadError} />;
   if (!session || !state.schedule || state.sessionId !== id) return <p className="muted">Loading session…</p>;
 
   return (

@@ -2,7 +2,8 @@
 
 import { useEffect, useRef, useState } from "react";
 
-import { errorMessage, useMeQuery, useUpdateMeMutation } from "@/lib/api";
+import ErrorAlert from "@/components/ErrorAlert";
+import { useMeQuery, useUpdateMeMutation } from "@/lib/api";
 import type { CalibrationTone } from "@/lib/soundCheck";
 import type { Neurotype, User, UserPreferences } from "@/lib/types";
 
@@ -115,7 +116,7 @@ function SettingsForm({ me }: { me: User }) {
         <label className="row">
           <input type="checkbox" checked={prefs.reduced_motion} onChange={(e) => set("reduced_motion", e.target.checked)} /> Keep the visuals still
         </label>
-        {error ? <p className="error" role="alert">{errorMessage(error)}</p> : null}
+        <ErrorAlert error={error} />
         {isSuccess ? <p role="status">Saved.</p> : null}
         <button className="primary" type="submit" disabled={isLoading}>
           Save preferences

@@ -3,7 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
-import { errorMessage, saveToken, useRegisterMutation } from "@/lib/api";
+import ErrorAlert from "@/components/ErrorAlert";
+import { saveToken, useRegisterMutation } from "@/lib/api";
 import type { Neurotype, UserPreferences } from "@/lib/types";
 
 const NEUROTYPES: { value: Neurotype; label: string }[] = [
@@ -69,11 +70,7 @@ export default function SignupPage() {
           <input type="checkbox" checked={reducedMotion} onChange={(e) => setReducedMotion(e.target.checked)} /> Keep the
           visuals still
         </label>
-        {error ? (
-          <p className="error" role="alert">
-            {errorMessage(error)}
-          </p>
-        ) : null}
+        <ErrorAlert error={error} />
         <button className="primary" type="submit" disabled={isLoading}>
           Create account
         </button>
