@@ -62,6 +62,7 @@ bench: setup
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.ws
 	$(BIN)/python -m bench.insights
+	$(BIN)/python -m bench.analysis
 	node bench/web_budget.mjs --build
 
 clean:
