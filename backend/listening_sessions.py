@@ -14,6 +14,10 @@ async def start_session(sessions: SessionQueries, user: User, body: SessionStart
     The model engine refines the schedule later; what is stored here is always safe to play.
     """
     preferences = UserPreferences.model_validate(user.preferences or {})
+    # Give this request's connection back before insights reads with one of its own: a request
+    # holding two pool connections at once deadlocks the pool under load.
+    await sessions.db.commit()
+    offsets = await learned_offsets(sessions.db, user, body.intent)
     schedule = ensure_safe(
         plan_schedule(
             body.intent,
@@ -21,7 +25,7 @@ async def start_session(sessions: SessionQueries, user: User, body: SessionStart
             neurotype=user.neurotype,
             preferences=preferences,
             current_bpm=body.current_bpm,
-            offsets=await learned_offsets(sessions.db, user, body.intent),
+            offsets=offsets,
         )
     )
     return await sessions.create(user=user, intent=body.intent, schedule=schedule.model_dump(mode="json"))

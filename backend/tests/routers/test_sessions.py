@@ -181,3 +181,12 @@ async def test_history_bounds_are_enforced(client: httpx.AsyncClient, users: Use
     user = await users.create()
     response = await client.get(f"/sessions/history?{query}", headers=user.headers)
     assert response.status_code == 422
+
+
+async def test_many_concurrent_starts_all_succeed(client: httpx.AsyncClient, users: UserFactory) -> None:
+    """More simultaneous starts than the connection pool holds (5 + 10): none may wait on another."""
+    user = await users.create()
+    responses = await asyncio.gather(
+        *(client.post("/sessions/start", json={"intent": "reading"}, headers=user.headers) for _ in range(40))
+    )
+    assert [r.status_code for r in responses] == [201] * 40
