@@ -2,13 +2,14 @@
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from bench.server import free_port
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -31,14 +32,8 @@ def test_init_db_creates_and_seeds_sqlite_idempotently(tmp_path: Path) -> None:
     assert "1 prompt template(s) added" not in result.stdout  # second run added none
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_serve_answers_health_on_the_configured_port(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)],
         env=_env(tmp_path),

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from websockets.typing import Subprotocol
 from backend.config import Settings
 from backend.main import create_app
 from backend.tests.factories import TestUser, UserFactory
+from bench.server import free_port
 
 LOOKAHEAD_SEC = 1.0
 STEP_SPACING_SEC = 0.5
@@ -70,19 +70,13 @@ class LiveServer:
         return schedule
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
     settings = settings.model_copy(
         update={"ws_lookahead_sec": LOOKAHEAD_SEC, "ws_heartbeat_sec": 0.5, "ws_auth_timeout_sec": 0.5}
     )
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
