@@ -64,11 +64,9 @@ export const api = createApi({
   endpoints: (build) => ({
     register: build.mutation<{ user_id: number; token: string; expires_in: number }, RegisterBody>({
       query: (body) => ({ url: "auth/register", method: "POST", body }),
-      invalidatesTags: ["Me", "Sessions"],
     }),
     login: build.mutation<{ token: string; expires_in: number }, { email: string; password: string }>({
       query: (body) => ({ url: "auth/login", method: "POST", body }),
-      invalidatesTags: ["Me", "Sessions"],
     }),
     me: build.query<User, void>({ query: () => "auth/me", providesTags: ["Me"] }),
     updateMe: build.mutation<User, { neurotype?: Neurotype; preferences?: UserPreferences }>({
@@ -94,6 +92,15 @@ export const api = createApi({
     insights: build.query<InsightsReport, void>({ query: () => "insights/me", providesTags: ["Sessions"] }),
   }),
 });
+
+/**
+ * Keep the new token and drop everything fetched without it (a 401 from /auth/me included), so
+ * every view refetches as the signed-in user. Called after the token is stored, never before.
+ */
+export function signedIn(token: string): ReturnType<typeof api.util.resetApiState> {
+  saveToken(token);
+  return api.util.resetApiState();
+}
 
 export const {
   useRegisterMutation,

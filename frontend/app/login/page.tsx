@@ -5,19 +5,21 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
 import ErrorAlert from "@/components/ErrorAlert";
-import { saveToken, useLoginMutation } from "@/lib/api";
+import { signedIn, useLoginMutation } from "@/lib/api";
+import { useAppDispatch } from "@/stores/store";
 
 export default function LoginPage() {
   const [login, { isLoading, error }] = useLoginMutation();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const router = useRouter();
+  const dispatch = useAppDispatch();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     const result = await login({ email, password });
     if ("data" in result && result.data) {
-      saveToken(result.data.token);
+      dispatch(signedIn(result.data.token));
       router.push("/");
     }
   }

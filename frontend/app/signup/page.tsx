@@ -4,7 +4,8 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
 import ErrorAlert from "@/components/ErrorAlert";
-import { saveToken, useRegisterMutation } from "@/lib/api";
+import { signedIn, useRegisterMutation } from "@/lib/api";
+import { useAppDispatch } from "@/stores/store";
 import type { Neurotype, UserPreferences } from "@/lib/types";
 
 const NEUROTYPES: { value: Neurotype; label: string }[] = [
@@ -25,6 +26,7 @@ export default function SignupPage() {
   const [layer, setLayer] = useState<UserPreferences["preferred_layer"]>("auto");
   const [reducedMotion, setReducedMotion] = useState(false);
   const router = useRouter();
+  const dispatch = useAppDispatch();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -36,7 +38,7 @@ export default function SignupPage() {
       preferences: { preferred_layer: layer, reduced_motion: reducedMotion },
     });
     if ("data" in result && result.data) {
-      saveToken(result.data.token);
+      dispatch(signedIn(result.data.token));
       router.push("/settings/?welcome=1");
     }
   }

@@ -168,3 +168,35 @@ test("sign up, play a focus session that measures right, end it with a rating", 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("keyboard alone: sign in, pick an intent, start and play; readable at 200% zoom", async () => {
+  // 200% zoom of a 1280-px window is a 640-px CSS viewport.
+  const context = await browser.newContext({ viewport: { width: 640, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/login/`);
+  await page.keyboard.press("Tab"); // skip link
+  await page.keyboard.press("Tab"); // brand
+  await page.keyboard.press("Tab"); // Sign in
+  await page.keyboard.press("Tab"); // Create account
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("e2e@example.org"); // the user from the first test
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("a long enough password");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${baseUrl}/`);
+
+  await page.getByRole("button", { name: /Reading/ }).focus();
+  await page.keyboard.press("Space");
+  assert.equal(await page.inputValue("#intent"), "reading");
+  await page.getByRole("button", { name: "Start session" }).focus();
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/session\/\?id=\d+/);
+  await page.getByRole("button", { name: "Play" }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: "Pause" }).waitFor();
+
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px at 640px width`);
+  await page.screenshot({ path: path.join(shots, "08-session-zoomed.png"), fullPage: true });
+  await context.close();
+});
