@@ -97,6 +97,18 @@ function SessionView({ id }: { id: number }) {
     if (state.schedule) window.neurotune = { schedule: state.schedule, renderOffline: renderOfflineLazily };
   }, [state.schedule]);
 
+  // After the device sleeps the audio clock has stood still while the session's time went on:
+  // put the engine back where the session is now.
+  const schedule = state.schedule;
+  useEffect(() => {
+    if (!startedAt || !schedule) return;
+    const resync = () => {
+      if (document.visibilityState === "visible") engine.current?.replaceSchedule(schedule, secondsSince(startedAt));
+    };
+    document.addEventListener("visibilitychange", resync);
+    return () => document.removeEventListener("visibilitychange", resync);
+  }, [schedule, startedAt]);
+
   // Settings follow the controls while playing.
   useEffect(() => engine.current?.setCarrier(state.carrierHz), [state.carrierHz]);
   useEffect(() => engine.current?.setVolumeCap(state.volume), [state.volume]);
