@@ -297,10 +297,6 @@ class SessionHub:
             channel.stop()
         self._channels.clear()
 
-    @property
-    def channel_count(self) -> int:
-        return len(self._channels)
-
 
 def _replace_contents(queue: asyncio.Queue[Frame | None], item: Frame | None) -> None:
     while not queue.empty():

@@ -6,17 +6,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from backend.db.queries import AlreadyEnded, SessionQueries
 from backend.listening_sessions import end_session, start_session
-from backend.live.modulation_loop import RefinementRequest
 from backend.models.orm import Session
-from backend.models.schemas import (
-    ModulationSchedule,
-    SessionEnd,
-    SessionEnded,
-    SessionOut,
-    SessionStart,
-    SessionStarted,
-    UserPreferences,
-)
+from backend.models.schemas import SessionEnd, SessionEnded, SessionOut, SessionStart, SessionStarted
 from backend.routers.deps import CurrentUser, SessionDep, StateDep, ensure_self
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -37,21 +28,13 @@ async def _own_session(db: SessionDep, session_id: int, user_id: int) -> Session
 @router.post("/start", status_code=status.HTTP_201_CREATED, response_model=SessionStarted)
 async def start(body: SessionStart, user: CurrentUser, db: SessionDep, state: StateDep) -> SessionStarted:
     ensure_self(body.user_id, user)
-    session = await start_session(SessionQueries(db), user, body)
-    schedule = ModulationSchedule.model_validate(session.schedule)
-    state.modulation_loop.after_start(
-        RefinementRequest(
-            session_id=session.id,
-            user_id=user.id,
-            intent=body.intent,
-            neurotype=user.neurotype,
-            preferences=UserPreferences.model_validate(user.preferences or {}),
-            current_bpm=body.current_bpm,
-            planned=schedule,
-        )
-    )
+    started = await start_session(SessionQueries(db), user, body)
+    state.modulation_loop.after_start(started.refinement)
     return SessionStarted(
-        session_id=session.id, schedule=schedule, source="planner", started_at=session.started_at
+        session_id=started.session.id,
+        schedule=started.schedule,
+        source="planner",
+        started_at=started.session.started_at,
     )
 
 
