@@ -55,10 +55,7 @@ async def test_owner_gets_schedule_then_steps_in_order_ahead_of_time(
         first = ModulationUpdate.model_validate(await next_frame(ws))
         assert first.type == "schedule"
         assert first.session_id == session_id
-        assert [s.model_dump() for s in first.steps] == [
-            ModulationSchedule.model_validate(dense_schedule()).steps[i].model_dump()
-            for i in range(DENSE_STEPS)
-        ]
+        assert first.steps == ModulationSchedule.model_validate(dense_schedule()).steps
         frames = [ModulationUpdate.model_validate(await next_frame(ws)) for _ in range(5)]
     seqs = [first.seq] + [f.seq for f in frames]
     assert all(b == a + 1 for a, b in itertools.pairwise(seqs))  # the snapshot is "you are at seq N"
