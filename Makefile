@@ -7,10 +7,12 @@ STAMP  := $(VENV)/.installed
 NPM_STAMP := frontend/node_modules/.installed
 WEB    := frontend/out/index.html
 CHROMIUM := /usr/bin/chromium
+# The bundled language model, downloaded (pinned sha256) and converted once.
+MODEL  := data/models/smollm2-135m-instruct/neurotune-ready
 
 .PHONY: setup run init-db test test-backend test-frontend lint format bench clean
 
-setup: $(STAMP) $(NPM_STAMP)
+setup: $(STAMP) $(NPM_STAMP) $(MODEL)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +25,9 @@ $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 	# the lock file, which npm ci refuses; install still pins every version the lock names.
 	cd frontend && npm install --no-audit --no-fund
 	touch $(NPM_STAMP)
+
+$(MODEL): $(STAMP)
+	$(BIN)/neurotune prepare-model
 
 # The web app, rebuilt when its sources change.
 $(WEB): $(NPM_STAMP) $(shell find frontend/app frontend/components frontend/lib frontend/stores frontend/styles -type f 2>/dev/null) frontend/next.config.js

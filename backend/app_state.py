@@ -1,12 +1,16 @@
-"""What one running app holds: settings, the database engine and the login throttle."""
+"""What one running app holds: settings, database engine, login throttle, library scans, the model."""
 
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.config import Settings
+from backend.library.roots import LibraryRoots
+from backend.library.scan_jobs import ScanJobs
 from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
+from backend.llm_engine.client import ModelClient
+from backend.llm_engine.engine import ScheduleEngine
 from backend.security.login_throttle import LoginThrottle
 
 
@@ -19,4 +23,7 @@ class AppState:
     login_throttle: LoginThrottle
     hub: SessionHub
     modulation_loop: ModulationLoop
-    llm_status: str = "not_configured"
+    library_roots: LibraryRoots
+    scan_jobs: ScanJobs
+    llm: ModelClient
+    schedules: ScheduleEngine

@@ -1,4 +1,5 @@
-"""The `neurotune` command: `serve` runs the app, `init-db` migrates and seeds the database."""
+"""The `neurotune` command: `serve` runs the app, `init-db` migrates and seeds the database, `scan DIR`
+indexes a music folder."""
 
 import argparse
 import asyncio
@@ -20,6 +21,12 @@ def _init_db(settings: Settings) -> None:
 
     added = asyncio.run(run())
     print(f"database ready at {settings.resolved_database_url}; {added} prompt template(s) added")
+
+
+def _prepare_model(settings: Settings) -> None:
+    from backend.llm_engine.model_store import prepare_bundled_model
+
+    print(f"bundled model ready in {prepare_bundled_model(settings.models_dir)}")
 
 
 def _serve(settings: Settings, host: str, port: int, reload: bool) -> None:
@@ -44,6 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=settings.port)
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     commands.add_parser("init-db", help="migrate the database to the current schema and seed it")
+    scan = commands.add_parser("scan", help="index a music folder inside a library root (incremental)")
+    scan.add_argument("directory", help="the folder to scan, relative to the current directory")
+    commands.add_parser("prepare-model", help="download, verify and convert the bundled model (once)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -51,6 +61,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.command == "init-db":
         _init_db(settings)
+    elif args.command == "scan":
+        from backend.library.scan_cli import scan_command
+
+        raise SystemExit(scan_command(settings, args.directory))
+    elif args.command == "prepare-model":
+        _prepare_model(settings)
     else:
         _serve(settings, args.host, args.port, args.reload)
 

@@ -47,9 +47,43 @@ class Settings(BaseSettings):
     refine_deadline_sec: float = Field(
         default=20.0, gt=0, description="How long a background refinement may take before it is dropped."
     )
+    llm_model: str = Field(
+        default="bundled",
+        description='"bundled" (SmolLM2-135M-Instruct, prepared by `make setup`), "none" (planner only), '
+        "a local model folder, or a Hugging Face model id already in the local cache.",
+    )
+    models_dir: Path = Field(
+        default=Path("data/models"), description="Where prepared models are kept (the bundled one, converted)."
+    )
+    llm_allow_download: bool = Field(
+        default=False, description="Let a Hugging Face model id be downloaded at start-up (off: private)."
+    )
+    llm_threads: int = Field(default=2, ge=1, le=64, description="CPU threads the model may use.")
+    llm_deadline_sec: float = Field(
+        default=8.0, gt=0, le=120, description="After this, the planner's schedule stands (model too slow)."
+    )
+    llm_queue_max: int = Field(
+        default=8, ge=1, description="Requests waiting for the model beyond this get 503 + Retry-After."
+    )
+    llm_cache_size: int = Field(default=256, ge=0, description="Generated schedules kept for reuse.")
     web_dir: Path = Field(
         default=Path(__file__).resolve().parent.parent / "frontend" / "out",
         description="The built web app (next build's static export), served on the API's port.",
+    )
+    library_roots: list[Path] = Field(
+        default_factory=lambda: [Path("local_library")],
+        min_length=1,
+        description="Folders music may be scanned and streamed from (JSON list); the first is the "
+        "default scan target, is created at start-up if missing, and anchors relative scan paths.",
+    )
+    scan_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, le=64, description="Analysis processes per scan."
+    )
+    scan_file_timeout_sec: float = Field(
+        default=60.0, gt=0, description="A file whose analysis takes longer is recorded as failed."
+    )
+    stream_url_ttl_sec: int = Field(
+        default=6 * 3600, ge=60, le=7 * 24 * 3600, description="Lifetime of the signed stream URLs."
     )
     log_level: str = "INFO"
 

@@ -14,9 +14,13 @@ from backend.config import Settings, get_settings
 from backend.db.database import create_engine, create_session_factory
 from backend.db.setup import prepare_database
 from backend.errors import install_error_handlers
+from backend.library.roots import LibraryRoots
+from backend.library.scan_jobs import create_scan_jobs
 from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
-from backend.routers import auth, health, insights, llm, sessions
+from backend.llm_engine.client import ModelClient
+from backend.llm_engine.engine import ScheduleEngine
+from backend.routers import auth, health, insights, library, llm, sessions
 from backend.security.login_throttle import LoginThrottle
 from backend.web import mount_web_app
 
@@ -33,13 +37,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.info("database ready (%s); %d prompt templates seeded", engine.url.get_backend_name(), added)
         session_factory = create_session_factory(engine)
         hub = SessionHub(session_factory, lookahead_sec=settings.ws_lookahead_sec)
+        llm = ModelClient(settings)
+        llm.start_loading()  # in the background: the planner answers until the model is ready
+        schedules = ScheduleEngine(
+            llm,
+            deadline_sec=settings.llm_deadline_sec,
+            queue_max=settings.llm_queue_max,
+            cache_size=settings.llm_cache_size,
+            session_factory=session_factory,
+        )
+        library_roots = LibraryRoots(settings.library_roots)
+        library_roots.ensure_default()
         app.state.neurotune = AppState(
             settings=settings,
             engine=engine,
             session_factory=session_factory,
             hub=hub,
-            # The refiner is the model engine's to provide; until then the planner's schedule stands.
-            modulation_loop=ModulationLoop(hub, refiner=None, deadline_sec=settings.refine_deadline_sec),
+            # The planner answers every start at once; the model rewrites the future when it can.
+            modulation_loop=ModulationLoop(
+                hub,
+                refiner=schedules if llm.status != "disabled" else None,
+                deadline_sec=settings.refine_deadline_sec,
+            ),
+            llm=llm,
+            schedules=schedules,
+            library_roots=library_roots,
+            scan_jobs=create_scan_jobs(settings, library_roots, session_factory),
             token_secret=settings.token_secret(),
             login_throttle=LoginThrottle(
                 per_email=settings.login_max_failures,
@@ -50,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.neurotune.scan_jobs.close()
             await app.state.neurotune.modulation_loop.close()
             hub.close()
             await engine.dispose()
@@ -69,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, auth, sessions, llm, insights):
+    for module in (health, auth, sessions, llm, insights, library):
         app.include_router(module.router)
     mount_web_app(app, settings.web_dir)  # last: API routes win
     return app

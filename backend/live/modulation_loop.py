@@ -21,7 +21,11 @@ from backend.models.schemas import UserPreferences
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["applied", "rejected", "failed", "timed_out", "ended"]
+Outcome = Literal["applied", "declined", "rejected", "failed", "timed_out", "ended"]
+
+
+class RefinerDeclined(Exception):
+    """The refiner has nothing better than the planner's schedule (e.g. the model is not loaded)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class ModulationLoop:
         try:
             async with asyncio.timeout(self.deadline_sec):
                 refined = await refiner.refine(request)
+        except RefinerDeclined as declined:
+            logger.info("session %s: no refinement (%s); planner plays on", session, declined)
+            return "declined"
         except TimeoutError:
             logger.warning(
                 "session %s: refiner missed its %.1f s deadline; planner plays on", session, self.deadline_sec

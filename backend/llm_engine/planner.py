@@ -14,10 +14,11 @@ every source must.
 """
 
 import dataclasses
+import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -311,11 +312,32 @@ class _Hold(NamedTuple):
     down: _Level
 
 
-def _hold_levels(family: IntentFamily, shaping: _Shaping, offsets: PlannerOffsets) -> _Hold:
-    """The hold's centre (family midpoint plus offsets) and the two levels it alternates between."""
+class _Band(NamedTuple):
+    """The family's band after the neurotype's cap: where every hold level lies."""
+
+    low: _Level
+    high: _Level
+
+    def corners(self) -> tuple[_Level, ...]:
+        return (
+            self.low,
+            self.high,
+            _Level(self.low.beat_hz, self.high.bpm),
+            _Level(self.high.beat_hz, self.low.bpm),
+        )
+
+
+def _band(family: IntentFamily, shaping: _Shaping) -> _Band:
     high_hz = min(family.beat_hz[1], shaping.beat_cap_hz)
     low_hz = min(family.beat_hz[0], high_hz - 1.0)
     low_bpm, high_bpm = family.bpm
+    return _Band(_Level(low_hz, low_bpm), _Level(high_hz, high_bpm))
+
+
+def _hold_levels(band: _Band, offsets: PlannerOffsets) -> _Hold:
+    """The hold's centre (band midpoint plus offsets) and the two levels it alternates between."""
+    low_hz, high_hz = band.low.beat_hz, band.high.beat_hz
+    low_bpm, high_bpm = band.low.bpm, band.high.bpm
     centre_hz = _clamp((low_hz + high_hz) / 2 + offsets.beat_hz, low_hz, high_hz)
     centre_bpm = round(_clamp((low_bpm + high_bpm) / 2 + offsets.bpm, low_bpm, high_bpm))
     swing_hz = _HOLD_SWING * (high_hz - low_hz)
@@ -426,6 +448,66 @@ def _variations(
         yield at_sec, next_sec - at_sec, hold.up if index % 2 == 0 else hold.down
 
 
+@dataclass(frozen=True)
+class HoldSegment:
+    """One part of a hold written by someone else (the language model): a level kept for a while."""
+
+    beat_hz: float
+    bpm: int
+    layer: Layer
+    minutes: int
+
+
+@dataclass(frozen=True)
+class HoldBounds:
+    """What a written hold may contain for one request: the band after neurotype, layers, length.
+
+    The model engine turns these into a grammar, so that a model can only write on-band holds.
+    """
+
+    family: str
+    beat_hz: tuple[float, float]
+    bpm: tuple[int, int]
+    layers: tuple[Layer, ...]
+    hold_start_sec: int
+    hold_end_sec: int
+    max_segments: int
+
+    @property
+    def hold_min(self) -> int:
+        return max(self.hold_end_sec - self.hold_start_sec, 60) // 60
+
+    def admits(self, segment: HoldSegment) -> bool:
+        """True if `segment` lies in the band and uses an allowed layer (the grammar's promise)."""
+        return (
+            self.beat_hz[0] <= segment.beat_hz <= self.beat_hz[1]
+            and self.bpm[0] <= segment.bpm <= self.bpm[1]
+            and segment.layer in self.layers
+            and 1 <= segment.minutes <= self.hold_min
+        )
+
+
+def hold_bounds(
+    intent: str,
+    duration_min: float = 30,
+    neurotype: Neurotype = Neurotype.neurotypical,
+    preferences: UserPreferences | None = None,
+    current_bpm: int | None = None,
+) -> HoldBounds:
+    """The band and length of the hold that `plan_schedule(..., hold=...)` frames."""
+    arc = _Arc.build(intent, duration_min, neurotype, preferences, current_bpm, None, written=True)
+    hold_sec = max(arc.hold_end_sec - arc.hold_start_sec, 60)
+    return HoldBounds(
+        family=arc.family.name,
+        beat_hz=(arc.band.low.beat_hz, arc.band.high.beat_hz),
+        bpm=(arc.band.low.bpm, arc.band.high.bpm),
+        layers=arc.written_layers,
+        hold_start_sec=arc.hold_start_sec,
+        hold_end_sec=arc.hold_end_sec,
+        max_segments=min(max(hold_sec // arc.shaping.variation_period_sec, 1), _MAX_WRITTEN_SEGMENTS),
+    )
+
+
 def plan_schedule(
     intent: str,
     duration_min: float = 30,
@@ -433,53 +515,163 @@ def plan_schedule(
     preferences: UserPreferences | None = None,
     current_bpm: int | None = None,
     offsets: PlannerOffsets | None = None,
+    hold: Sequence[HoldSegment] | None = None,
 ) -> ModulationSchedule:
     """A safe schedule for `intent`; never raises for odd text, durations are clamped to the limits.
 
     `current_bpm` is the tempo of music already playing: the session starts there (clamped to
     the BPM limits) and glides to the family's tempo.
+
+    `hold`, when given (non-empty), replaces the planner's own alternating hold: the first
+    segment is where the entry glide goes, segment k starts once the earlier ones' minutes have
+    passed, segments past the hold's end are dropped and the last one lasts until the end.
+    Levels are clamped into the band of `hold_bounds` and layers outside its set replaced; every
+    glide is still sized here, so the result is safe whatever the segments say. The arrival, the
+    sleep waypoint and the return stay the planner's.
     """
-    family = classify_intent(intent)
-    shaping = _shaping_for(neurotype, family)
-    preferences = preferences or UserPreferences()
-    total_sec = _total_sec(duration_min)
-    hold = _hold_levels(family, shaping, offsets or PlannerOffsets())
-    start_bpm = ARRIVAL_BPM if current_bpm is None else round(_clamp(current_bpm, BPM_MIN, BPM_MAX))
-    start = _Level(ARRIVAL_HZ, start_bpm)
-    outer_layer, hold_layer = _layers(family, shaping, preferences.preferred_layer)
-    timeline = _Timeline(start, outer_layer, _noise(family, shaping, preferences.noise), shaping)
-
-    waypoint = None if family.waypoint_hz is None else _Level(family.waypoint_hz, hold.centre.bpm)
-    finale = _Level(RETURN_HZ, RETURN_BPM) if family.wakes_at_end else None
-    phase_sec = min(max(round(_PHASE_FRACTION * total_sec), _PHASE_MIN_SEC), _PHASE_MAX_SEC)
-    phases = _fit(
-        _Phases(
-            arrival=phase_sec,
-            entry_ramp=_ramp_sec(start, hold.centre if waypoint is None else waypoint, shaping),
-            waypoint_dwell=phase_sec if waypoint is not None else 0,
-            waypoint_ramp=_ramp_sec(waypoint, hold.centre, shaping) if waypoint is not None else 0,
-            # Sized for the farthest hold level, since either may be the last one.
-            return_ramp=max(_ramp_sec(level, finale, shaping) for level in hold) if finale is not None else 0,
-            final_dwell=phase_sec if finale is not None else 0,
-        ),
-        budget_sec=total_sec - round(_HOLD_MIN_FRACTION * total_sec),
+    arc = _Arc.build(intent, duration_min, neurotype, preferences, current_bpm, offsets, written=bool(hold))
+    written = [arc.clamp(segment) for segment in hold or ()]
+    first_level, first_layer = (
+        (written[0][0], written[0][1]) if written else (arc.hold.centre, arc.hold_layer)
     )
+    timeline = _Timeline(arc.start, arc.outer_layer, arc.noise, arc.shaping)
 
-    at_sec = phases.arrival
-    if waypoint is not None:
-        at_sec += timeline.glide(at_sec, waypoint, phases.entry_ramp, outer_layer) + phases.waypoint_dwell
-        at_sec += timeline.glide(at_sec, hold.centre, phases.waypoint_ramp, hold_layer)
+    if arc.waypoint is not None:
+        timeline.glide(arc.phases.arrival, arc.waypoint, arc.phases.entry_ramp, arc.outer_layer)
+        entry_sec = arc.hold_start_sec - arc.phases.waypoint_ramp
+        timeline.glide(entry_sec, first_level, arc.phases.waypoint_ramp, first_layer)
     else:
-        at_sec += timeline.glide(at_sec, hold.centre, phases.entry_ramp, hold_layer)
-    hold_end_sec = total_sec - phases.final_dwell - phases.return_ramp
-    for variation_sec, window_sec, level in _variations(
-        at_sec, hold_end_sec, hold, shaping.variation_period_sec
-    ):
-        timeline.glide(variation_sec, level, window_sec, hold_layer)
-    if finale is not None:
-        timeline.glide(hold_end_sec, finale, phases.return_ramp, outer_layer)
+        timeline.glide(arc.phases.arrival, first_level, arc.phases.entry_ramp, first_layer)
+    if written:
+        start_sec = arc.hold_start_sec
+        for (_, _, minutes), (level, layer, next_minutes) in itertools.pairwise(written):
+            start_sec += minutes * 60
+            if start_sec >= arc.hold_end_sec:
+                break
+            timeline.glide(start_sec, level, min(next_minutes * 60, arc.hold_end_sec - start_sec), layer)
+    else:
+        for variation_sec, window_sec, level in _variations(
+            arc.hold_start_sec, arc.hold_end_sec, arc.hold, arc.shaping.variation_period_sec
+        ):
+            timeline.glide(variation_sec, level, window_sec, arc.hold_layer)
+    if arc.finale is not None:
+        timeline.glide(arc.hold_end_sec, arc.finale, arc.phases.return_ramp, arc.outer_layer)
 
-    return ModulationSchedule(intent=_label(intent), total_duration_sec=total_sec, steps=timeline.steps)
+    return ModulationSchedule(intent=_label(intent), total_duration_sec=arc.total_sec, steps=timeline.steps)
+
+
+_MAX_WRITTEN_SEGMENTS = 5
+"""A written hold has at most this many parts: each costs model time, and more add little."""
+
+
+@dataclass(frozen=True)
+class _Arc:
+    """Everything about a schedule but its hold's contents: levels, layers and phase lengths."""
+
+    family: IntentFamily
+    shaping: _Shaping
+    total_sec: int
+    band: _Band
+    hold: _Hold
+    start: _Level
+    waypoint: _Level | None
+    finale: _Level | None
+    outer_layer: Layer
+    hold_layer: Layer
+    written_layers: tuple[Layer, ...]
+    noise: NoiseColour
+    phases: _Phases
+
+    @property
+    def hold_start_sec(self) -> int:
+        return sum(self.phases[:4])
+
+    @property
+    def hold_end_sec(self) -> int:
+        return self.total_sec - self.phases.final_dwell - self.phases.return_ramp
+
+    @classmethod
+    def build(
+        cls,
+        intent: str,
+        duration_min: float,
+        neurotype: Neurotype,
+        preferences: UserPreferences | None,
+        current_bpm: int | None,
+        offsets: PlannerOffsets | None,
+        *,
+        written: bool,
+    ) -> "_Arc":
+        preferences = preferences or UserPreferences()
+        family = classify_intent(intent)
+        shaping = _shaping_for(neurotype, family)
+        total_sec = _total_sec(duration_min)
+        band = _band(family, shaping)
+        hold = _hold_levels(band, offsets or PlannerOffsets())
+        start_bpm = ARRIVAL_BPM if current_bpm is None else round(_clamp(current_bpm, BPM_MIN, BPM_MAX))
+        start = _Level(ARRIVAL_HZ, start_bpm)
+        outer_layer, hold_layer = _layers(family, shaping, preferences.preferred_layer)
+        waypoint = None if family.waypoint_hz is None else _Level(family.waypoint_hz, hold.centre.bpm)
+        finale = _Level(RETURN_HZ, RETURN_BPM) if family.wakes_at_end else None
+        # A written hold may start anywhere in the band, so its entry glide is sized for the
+        # farthest corner: the phases (and every time a written hold depends on) are then known
+        # before the hold is written, which lets a model's steps stream as they are decoded.
+        targets = band.corners() if written else (hold.centre,)
+        phase_sec = min(max(round(_PHASE_FRACTION * total_sec), _PHASE_MIN_SEC), _PHASE_MAX_SEC)
+        phases = _fit(
+            _Phases(
+                arrival=phase_sec,
+                entry_ramp=_ramp_sec(start, waypoint, shaping)
+                if waypoint is not None
+                else max(_ramp_sec(start, level, shaping) for level in targets),
+                waypoint_dwell=phase_sec if waypoint is not None else 0,
+                waypoint_ramp=max(_ramp_sec(waypoint, level, shaping) for level in targets)
+                if waypoint is not None
+                else 0,
+                # Sized for the farthest level the hold may end on.
+                return_ramp=max(_ramp_sec(level, finale, shaping) for level in (*hold, *band.corners()))
+                if finale is not None
+                else 0,
+                final_dwell=phase_sec if finale is not None else 0,
+            ),
+            budget_sec=total_sec - round(_HOLD_MIN_FRACTION * total_sec),
+        )
+        return cls(
+            family=family,
+            shaping=shaping,
+            total_sec=total_sec,
+            band=band,
+            hold=hold,
+            start=start,
+            waypoint=waypoint,
+            finale=finale,
+            outer_layer=outer_layer,
+            hold_layer=hold_layer,
+            written_layers=_written_layers(shaping, preferences.preferred_layer),
+            noise=_noise(family, shaping, preferences.noise),
+            phases=phases,
+        )
+
+    def clamp(self, segment: HoldSegment) -> tuple[_Level, Layer, int]:
+        """A written segment forced into the band and the allowed layers, at least a minute long."""
+        beat_hz = segment.beat_hz if math.isfinite(segment.beat_hz) else self.hold.centre.beat_hz
+        level = _Level(
+            round(_clamp(beat_hz, self.band.low.beat_hz, self.band.high.beat_hz), 2),
+            round(_clamp(segment.bpm, self.band.low.bpm, self.band.high.bpm)),
+        )
+        layer = segment.layer if segment.layer in self.written_layers else self.hold_layer
+        return level, layer, max(segment.minutes, 1)
+
+
+def _written_layers(
+    shaping: _Shaping, preferred: Literal["auto", "binaural", "isochronic"]
+) -> tuple[Layer, ...]:
+    """Layers a written hold may use: no binaural without headphones, no binaural hold for ADHD."""
+    if preferred == "binaural":
+        return ("binaural",)
+    if preferred == "isochronic" or shaping.stimulating:
+        return ("isochronic", "ambient")
+    return ("binaural", "isochronic", "ambient")
 
 
 def _layers(

@@ -23,22 +23,61 @@ class PromptSeed:
     version: int = 1
 
 
+SCHEDULE_PROMPT_NAME = "modulation_schedule"
+
+SYSTEM_MESSAGE = (
+    "You plan the middle part of a gentle sound session for one listener. Write it as 1 to 5 lines, "
+    "one per segment, each exactly like: - 6.5 Hz, 60 bpm, binaural, 8 min\n"
+    "The beat in Hz sets the feel (lower is calmer and sleepier, higher is more alert), bpm is the "
+    "music's tempo, the layer is binaural (needs headphones), isochronic (pulses, works on speakers) "
+    "or ambient (a soft bed), and the minutes say how long the segment lasts. Vary the segments a "
+    "little; follow what the listener rated highly. Write only the lines."
+)
+"""Fixed, so its tokens' key/value cache is computed once and reused for every request."""
+
 DEFAULT_PROMPTS: tuple[PromptSeed, ...] = (
     PromptSeed(
-        name="modulation_schedule",
+        name=SCHEDULE_PROMPT_NAME,
+        version=2,
         template=(
-            "You design gentle sound sessions. Write a modulation schedule as JSON for the intent "
-            '"{intent}", {duration_min} minutes long, for a listener who is {neurotype}. '
-            "Music currently at {current_bpm} BPM. Listener preferences: {preferences}. "
-            "Schedules this listener rated highly: {history}. "
-            "Start near 10 Hz, glide slowly into the intent's band, hold with gentle variation, "
-            "and never change faster than 1 Hz per 5 seconds."
+            "Listener: {neurotype}. Preferences: {preferences}.\n"
+            "Segments this listener rated highly before:\n{history}\n"
+            "Beat between {beat_range} Hz, tempo between {bpm_range} bpm, layers: {layers}. "
+            "The middle part lasts {hold_min} minutes, at most {max_segments} segments. "
+            "The whole session lasts {duration_min} minutes; music now at {current_bpm} bpm.\n"
+            'Session intent: "{intent}"'
         ),
     ),
 )
+"""Variable parts come last and the intent at the very end, so consecutive prompts share a long
+prefix (and its cached keys/values)."""
+
+_SUPERSEDED_TEMPLATES = frozenset(
+    {
+        "You design gentle sound sessions. Write a modulation schedule as JSON for the intent "
+        '"{intent}", {duration_min} minutes long, for a listener who is {neurotype}. '
+        "Music currently at {current_bpm} BPM. Listener preferences: {preferences}. "
+        "Schedules this listener rated highly: {history}. "
+        "Start near 10 Hz, glide slowly into the intent's band, hold with gentle variation, "
+        "and never change faster than 1 Hz per 5 seconds."
+    }
+)
+"""Earlier seeded defaults, replaced on upgrade; a template the user edited is never touched."""
 
 
-PLACEHOLDERS = ("intent", "duration_min", "current_bpm", "neurotype", "preferences", "history")
+PLACEHOLDERS = (
+    "intent",
+    "duration_min",
+    "current_bpm",
+    "neurotype",
+    "preferences",
+    "history",
+    "beat_range",
+    "bpm_range",
+    "layers",
+    "hold_min",
+    "max_segments",
+)
 
 
 class _KeepUnknown(dict[str, str]):
@@ -78,10 +117,25 @@ def render_prompt(template: str, values: Mapping[str, Any]) -> str:
 async def seed_prompts(db: AsyncSession) -> int:
     """Insert the default templates that are missing (by name); returns how many were added.
 
-    Existing rows are left alone, so edits made by the user survive re-running setup.
+    A stored default from an earlier release, still exactly as seeded, is upgraded in place to
+    the current text and version; rows the user edited are left alone, so edits survive setup.
     """
-    existing = set((await db.execute(select(Prompt.name))).scalars())
-    missing = [seed for seed in DEFAULT_PROMPTS if seed.name not in existing]
-    db.add_all(Prompt(name=seed.name, template=seed.template, version=seed.version) for seed in missing)
+    stored = {prompt.name: prompt for prompt in (await db.execute(select(Prompt))).scalars()}
+    added = 0
+    for seed in DEFAULT_PROMPTS:
+        row = stored.get(seed.name)
+        if row is None:
+            db.add(Prompt(name=seed.name, template=seed.template, version=seed.version))
+            added += 1
+        elif row.version < seed.version and row.template in _SUPERSEDED_TEMPLATES:
+            row.template, row.version = seed.template, seed.version
     await db.commit()
-    return len(missing)
+    return added
+
+
+async def active_template(db: AsyncSession, name: str = SCHEDULE_PROMPT_NAME) -> Prompt | None:
+    """The template to prompt with: `name` if it is active, else None (the planner answers)."""
+    row: Prompt | None = (
+        await db.execute(select(Prompt).where(Prompt.name == name, Prompt.is_active.is_(True)))
+    ).scalar_one_or_none()
+    return row

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -130,17 +131,29 @@ class Session(Base):
     user: Mapped[User] = relationship(back_populates="sessions")
 
 
+# Binary collation on MySQL/MariaDB: file names are case-sensitive, and the scanner's prefix range
+# over file_path must compare code points (as SQLite does).
+LIBRARY_PATH_TYPE = String(512).with_variant(
+    mysql.VARCHAR(512, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
+
+
 class LibraryTrack(Base):
+    """An indexed audio file. `file_path` is absolute (as walked, under a library root); `error`
+    says why a file could not be analysed, and such rows are kept so rescans skip them until the
+    file changes (`size_bytes`, `mtime_ns`)."""
+
     __tablename__ = "library"
     __table_args__ = (
-        # GET /library filters by tempo range and format.
+        # GET /library filters by tempo range and format, and sorts by file name.
         Index("ix_library_bpm", "bpm"),
         Index("ix_library_format_bpm", "format", "bpm"),
+        Index("ix_library_filename", "filename"),
         MYSQL_TABLE_ARGS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    file_path: Mapped[str] = mapped_column(String(512), unique=True)
+    file_path: Mapped[str] = mapped_column(LIBRARY_PATH_TYPE, unique=True)
     filename: Mapped[str] = mapped_column(String(255))
     format: Mapped[str | None] = mapped_column(String(10))
     duration_sec: Mapped[float | None] = mapped_column(Float)
@@ -149,6 +162,9 @@ class LibraryTrack(Base):
     tags: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     analyzed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
+    error: Mapped[str | None] = mapped_column(String(500))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Prompt(Base):

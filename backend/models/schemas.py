@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from backend.models.enums import Neurotype
 from backend.models.schedule import ModulationSchedule, ModulationStep
@@ -171,6 +171,143 @@ class SessionOut(BaseModel):
     feedback_note: str | None
 
 
+# --- library --------------------------------------------------------------------------------
+
+AudioFormat = Literal["wav", "flac", "mp3", "ogg", "opus"]
+TrackOrder = Literal["filename", "-filename", "bpm", "-bpm", "duration", "-duration", "added", "-added"]
+KeySignature = Annotated[
+    str, Field(pattern=r"^[A-G]#? (major|minor)$", description='As the analyzer stores it, e.g. "A minor".')
+]
+LibraryBpm = Annotated[float, Field(ge=0, le=1000)]
+
+
+def _no_control_chars(value: str) -> str:
+    # File names may begin or end with spaces, so unlike _clean_text nothing is trimmed.
+    if _CONTROL_CHARS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class LibraryQuery(BaseModel):
+    """GET /library's query: filters, ordering and the page."""
+
+    bpm_min: LibraryBpm | None = None
+    bpm_max: LibraryBpm | None = None
+    format: AudioFormat | None = None
+    key: KeySignature | None = None
+    q: Annotated[str, Field(max_length=255), AfterValidator(_no_control_chars)] | None = Field(
+        default=None, description="Part of the file name (case-insensitive)."
+    )
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+    order: TrackOrder = Field(default="filename", description="A column; a leading - sorts descending.")
+    include_failed: bool = Field(default=False, description="Also list files that could not be analysed.")
+
+    @model_validator(mode="after")
+    def _bpm_range(self) -> "LibraryQuery":
+        if self.bpm_min is not None and self.bpm_max is not None and self.bpm_min > self.bpm_max:
+            raise ValueError("bpm_min must not exceed bpm_max")
+        return self
+
+
+class LibraryTrack(BaseModel):
+    id: int
+    filename: str
+    file_path: str = Field(description="POSIX path relative to its library root.")
+    format: str | None
+    duration_sec: float | None
+    bpm: float | None
+    key_signature: str | None = Field(description='e.g. "A minor", "F# major".')
+    tags: dict[str, Any] | None
+    size_bytes: int | None
+    analyzed_at: datetime | None
+    error: str | None = Field(
+        description="Why the file could not be analysed; such files are not streamable."
+    )
+    stream_url: str | None = Field(
+        description="Relative, signed and short-lived URL an <audio> element can play; null when error."
+    )
+
+
+class LibraryRoot(BaseModel):
+    index: int
+    path: str = Field(description="As configured.")
+    track_count: int
+
+
+LibraryPath = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_no_control_chars)]
+
+
+class ScanRequest(StrictModel):
+    directory_path: LibraryPath | None = Field(
+        default=None, description="Relative to the first library root, or absolute inside a root."
+    )
+    wait_sec: float = Field(
+        default=10.0, ge=0, le=30, description="Answer 200 with the result if the scan ends within this."
+    )
+
+
+class ScanError(BaseModel):
+    file: str = Field(description="Relative to the library root.")
+    error: str
+
+
+class ScanJob(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    directory: str = Field(description='Relative to its library root; "." for the root itself.')
+    tracks_found: int
+    tracks_analyzed: int = Field(description="Analysed successfully in this scan (new or changed files).")
+    skipped: int = Field(description="Unchanged since the last scan, or refused (see errors).")
+    failed: int
+    removed: int
+    files_done: int
+    files_total: int | None = Field(description="Null until the directory walk has finished.")
+    current_file: str | None
+    errors: list[ScanError] = Field(description="The last 100 problems.")
+    eta_sec: float | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    elapsed_sec: float
+
+
+# --- model engine -------------------------------------------------------------------------
+
+
+class GenerateSchedule(StrictModel):
+    intent: Intent
+    duration_min: DurationMin | None = Field(
+        default=None, description="Defaults to the user's preferred session length."
+    )
+    current_bpm: Bpm | None = Field(default=None, description="Tempo of music already playing, if any.")
+    user_id: UserIdClaim = None
+
+
+class GenerationTiming(BaseModel):
+    total_sec: float
+    queue_sec: float = Field(description="Time spent waiting for the model (one request at a time).")
+    first_step_sec: float | None = Field(description="When the first step was known.")
+    first_model_step_sec: float | None = Field(description="When the first model-written step was known.")
+    generated_tokens: int
+    forward_passes: int = Field(description="Model evaluations; forced tokens share one (jump-forward).")
+    reused_prompt_tokens: int = Field(description="Prompt tokens whose cached keys/values were reused.")
+    cached: bool = Field(description="The same request was answered before; no model time was spent.")
+
+
+class PromptRef(BaseModel):
+    id: int | None = Field(description="Row in the prompts table; null for the built-in default.")
+    version: int
+
+
+class ScheduleGenerated(ModulationSchedule):
+    """The spec's ModulationSchedule, plus where it came from and what it cost."""
+
+    source: Literal["model", "planner"]
+    fallback_reason: str | None = Field(description="Why the planner's schedule stands, if it does.")
+    prompt: PromptRef
+    timing: GenerationTiming
+
+
 # --- health ---------------------------------------------------------------------------------
 
 
@@ -182,5 +319,9 @@ class RootInfo(BaseModel):
 class HealthReport(BaseModel):
     api: Literal["ok"] = "ok"
     db: Literal["ok", "error"]
-    llm: str = Field(description='"not_configured" until the model engine is enabled.')
+    llm: Literal["disabled", "loading", "ok", "error"] = Field(
+        description="The local model: loading in the background, ready, failed (see llm_error) or "
+        "switched off; the planner answers whenever it is not ok."
+    )
     db_error: str | None = None
+    llm_error: str | None = None

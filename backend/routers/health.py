@@ -35,5 +35,7 @@ async def health(state: StateDep) -> JSONResponse:
         db_error = f"no answer within {state.settings.db_health_timeout_sec:g} s"
     except Exception as error:  # any driver failure means "not healthy", never a 500
         db_error = type(error).__name__
-    report = HealthReport(db="error" if db_error else "ok", llm=state.llm_status, db_error=db_error)
+    report = HealthReport(
+        db="error" if db_error else "ok", llm=state.llm.status, db_error=db_error, llm_error=state.llm.error
+    )
     return JSONResponse(report.model_dump(), status_code=503 if db_error else 200)

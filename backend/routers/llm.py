@@ -1,4 +1,9 @@
-"""The live modulation stream, /ws/session/{session_id} (spec §3.2). /llm/* joins it later.
+"""The model engine over HTTP (POST /llm/generate-schedule) and the live stream /ws/session/{id}.
+
+Generating: JSON by default; with `Accept: application/x-ndjson` each step is sent as a line
+`{"step": ...}` as soon as it is final, then `{"schedule": ...}`, which is authoritative.
+A full queue answers 503 with Retry-After.
+
 
 Authentication without putting the token in a (logged) URL: the browser offers the
 subprotocols ["neurotune.v1", "bearer.<token>"], or sends {"type": "auth", "token": ...} as its
@@ -8,15 +13,21 @@ Resume: `?stream_id=...&last_seq=N` (or the same fields in the auth message).
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
 from backend.app_state import AppState
 from backend.live.frames import AuthMessage
 from backend.live.hub import ResumePoint
 from backend.live.socket_pump import pump
+from backend.llm_engine.engine import EngineBusy, GeneratedSchedule, request_for
+from backend.models.schedule import ModulationStep
+from backend.models.schemas import GenerateSchedule, GenerationTiming, PromptRef, ScheduleGenerated
+from backend.routers.deps import CurrentUser, SessionDep, StateDep, ensure_self
 from backend.security.tokens import InvalidToken, user_id_from_token
 
 router = APIRouter(tags=["live"])
@@ -82,3 +93,66 @@ async def session_stream(
         await pump(websocket, subscription, state.settings.ws_heartbeat_sec)
     finally:
         state.hub.unsubscribe(subscription)
+
+
+_NDJSON = "application/x-ndjson"
+
+
+@router.post(
+    "/llm/generate-schedule",
+    response_model=ScheduleGenerated,
+    tags=["llm"],
+    responses={503: {"description": "The model's queue is full; retry after Retry-After seconds."}},
+)
+async def generate_schedule(
+    body: GenerateSchedule, request: Request, user: CurrentUser, db: SessionDep, state: StateDep
+) -> Response:
+    """A schedule for the intent, written by the local model when it can, else by the planner."""
+    ensure_self(body.user_id, user)
+    schedule_request = await request_for(db, user, body.intent, body.duration_min, body.current_bpm)
+    await db.commit()  # hand the connection back: generating takes seconds
+    events = state.schedules.stream(schedule_request)
+    try:
+        first = await anext(events)
+    except EngineBusy as busy:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, str(busy), headers={"Retry-After": str(busy.retry_after_sec)}
+        ) from None
+    if _NDJSON in request.headers.get("accept", ""):
+        return StreamingResponse(_ndjson(first, events), media_type=_NDJSON)
+    result = first
+    while not isinstance(result, GeneratedSchedule):
+        result = await anext(events)
+    return Response(_generated(result).model_dump_json(), media_type="application/json")
+
+
+async def _ndjson(
+    first: ModulationStep | GeneratedSchedule, rest: AsyncIterator[ModulationStep | GeneratedSchedule]
+) -> AsyncIterator[str]:
+    event = first
+    while True:
+        if isinstance(event, GeneratedSchedule):
+            yield '{"schedule":' + _generated(event).model_dump_json() + "}\n"
+            return
+        yield '{"step":' + event.model_dump_json() + "}\n"
+        event = await anext(rest)
+
+
+def _generated(result: GeneratedSchedule) -> ScheduleGenerated:
+    timing = result.timing
+    return ScheduleGenerated(
+        **result.schedule.model_dump(),
+        source=result.source,
+        fallback_reason=result.fallback_reason,
+        prompt=PromptRef(id=result.template.id, version=result.template.version),
+        timing=GenerationTiming(
+            total_sec=round(timing.total_sec, 4),
+            queue_sec=round(timing.queue_sec, 4),
+            first_step_sec=timing.first_step_sec,
+            first_model_step_sec=timing.first_model_step_sec,
+            generated_tokens=timing.generated_tokens,
+            forward_passes=timing.forward_passes,
+            reused_prompt_tokens=timing.reused_prompt_tokens,
+            cached=timing.cached,
+        ),
+    )

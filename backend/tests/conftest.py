@@ -73,7 +73,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         data_dir=tmp_path / "data",
         web_dir=tmp_path / "web",  # none: tests that serve the web app build their own
+        llm_model="none",  # the planner alone; tests of the model engine load it themselves
         secret_key="test-secret-key-that-is-long-enough-for-hs256-0123456789",
+        library_roots=[tmp_path / "library"],  # created at app start-up
+        scan_workers=2,
+        scan_file_timeout_sec=30,
         _env_file=None,
     )
 

@@ -15,6 +15,7 @@ from bench.server import free_port
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUROTUNE_")}
     env["NEUROTUNE_DATA_DIR"] = str(tmp_path / "data")
+    env["NEUROTUNE_LLM_MODEL"] = "none"
     return env
 
 
@@ -49,7 +50,7 @@ def test_serve_answers_health_on_the_configured_port(tmp_path: Path) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        assert health == {"api": "ok", "db": "ok", "llm": "not_configured", "db_error": None}
+        assert health == {"api": "ok", "db": "ok", "llm": "disabled", "db_error": None, "llm_error": None}
         assert (tmp_path / "data" / "neurotune.db").exists()
     finally:
         server.terminate()

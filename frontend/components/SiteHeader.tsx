@@ -26,6 +26,7 @@ export default function SiteHeader() {
         {me ? (
           <>
             <Link href="/">Start</Link>
+            <Link href="/music/">Music</Link>
             <Link href="/history/">History</Link>
             <Link href="/settings/">Settings</Link>
             <button className="secondary" type="button" onClick={signOut}>

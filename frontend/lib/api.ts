@@ -4,7 +4,18 @@
  */
 import { createApi, fetchBaseQuery, type FetchBaseQueryError } from "@reduxjs/toolkit/query/react";
 
-import type { InsightsReport, ModulationSchedule, Neurotype, SessionRecord, User, UserPreferences } from "./types";
+import { libraryParams, totalCount, type LibraryPage, type LibraryQuery } from "./library";
+import type {
+  InsightsReport,
+  LibraryRoot,
+  LibraryTrack,
+  ModulationSchedule,
+  Neurotype,
+  ScanJob,
+  SessionRecord,
+  User,
+  UserPreferences,
+} from "./types";
 
 const TOKEN_KEY = "neurotune.token";
 
@@ -60,7 +71,7 @@ export const api = createApi({
       return headers;
     },
   }),
-  tagTypes: ["Me", "Sessions"],
+  tagTypes: ["Me", "Sessions", "Library"],
   endpoints: (build) => ({
     register: build.mutation<{ user_id: number; token: string; expires_in: number }, RegisterBody>({
       query: (body) => ({ url: "auth/register", method: "POST", body }),
@@ -90,6 +101,20 @@ export const api = createApi({
       providesTags: ["Sessions"],
     }),
     insights: build.query<InsightsReport, void>({ query: () => "insights/me", providesTags: ["Sessions"] }),
+    library: build.query<LibraryPage, LibraryQuery>({
+      query: (args) => ({ url: "library", params: libraryParams(args) }),
+      transformResponse: (tracks: LibraryTrack[], meta, args) => ({
+        tracks,
+        total: totalCount(meta?.response?.headers.get("X-Total-Count"), (args.offset ?? 0) + tracks.length),
+      }),
+      providesTags: ["Library"],
+    }),
+    libraryRoots: build.query<LibraryRoot[], void>({ query: () => "library/roots", providesTags: ["Library"] }),
+    /** Starts a scan; with wait_sec 0 it answers at once (202, running) and the job is polled. */
+    startScan: build.mutation<ScanJob, { directory_path?: string; wait_sec?: number }>({
+      query: (body) => ({ url: "library/scan", method: "POST", body }),
+    }),
+    scanJob: build.query<ScanJob, string>({ query: (jobId) => `library/scan/${encodeURIComponent(jobId)}` }),
   }),
 });
 
@@ -112,4 +137,8 @@ export const {
   useSessionQuery,
   useHistoryQuery,
   useInsightsQuery,
+  useLibraryQuery,
+  useLibraryRootsQuery,
+  useStartScanMutation,
+  useScanJobQuery,
 } = api;

@@ -2,11 +2,12 @@
  * The audio engine: binaural beats, isochronic pulses and an ambient noise/music bed that follow a
  * modulation schedule with sample-accurate glides (spec §5.2).
  *
- * The engine exposes verbs (`start`, `applyStep`, `replaceSchedule`, `stop`, setters) and hides its
- * node graph. It takes the Tone context to build on, so `renderOffline` runs the very same code
- * inside `Tone.Offline` that plays live. Ownership: the engine owns one `SessionGraph` per playing
- * session, the graph owns every node it creates (and the `MusicBed` of the current track), and
- * whoever creates a node or connection disposes of it.
+ * The engine exposes verbs (`start`, `applyStep`, `replaceSchedule`, `setMusicBuffer`,
+ * `setBeatOverride`, `stop`, setters) and hides its node graph. It takes the Tone context to build
+ * on, so `renderOffline` runs the very same code inside `Tone.Offline` that plays live.
+ * Ownership: the engine owns one `SessionGraph` per playing session, the graph owns every node it
+ * creates (and the `MusicBed` of the current track), and whoever creates a node or connection
+ * disposes of it.
  *
  * Graph (all levels are peak gains, modest so that the sum stays below full scale at cap 1):
  *
@@ -40,7 +41,10 @@ import {
   type ToneAudioNode,
 } from "tone";
 
-import { glides, glideValueAt, type Glide } from "./scheduleMath";
+import { glideSec, rejoinSec } from "./beatOverride";
+import { BEAT_HZ_MIN, MODULATION_HZ_MAX, beatMaxHz, clamp, rateHz } from "./safetyLimits";
+import { glides, glideValueAt, stepIndexAt, type Glide } from "./scheduleMath";
+import { PLAYBACK_RATE_MAX, PLAYBACK_RATE_MIN, median, sessionBpm, tempoFactor as nearestTempoFactor } from "./tempoMatch";
 import type { Layer, ModulationSchedule, ModulationStep } from "./types";
 
 /** What `setLayerEnabled` switches: the three schedule layers plus the noise bed and the music. */
@@ -75,6 +79,15 @@ export interface MusicOptions {
 
 export type MusicResult = { ok: true } | { ok: false; reason: string };
 
+/** How the playing track was fitted to the session (diagnostics, and the e2e test reads it). */
+export interface MusicInfo {
+  durationSec: number;
+  trackBpm: number | null;
+  /** 0.5, 1 or 2: matched at half, its own or double time. */
+  tempoFactor: number;
+  lockedToBeat: boolean;
+}
+
 export interface OfflineRenderOptions {
   fromSec?: number;
   durationSec: number;
@@ -97,10 +110,6 @@ const DEFAULT_CARRIER_HZ = 200;
 const CARRIER_MIN_HZ = 100;
 const CARRIER_MAX_HZ = 500;
 const DEFAULT_VOLUME_CAP = 0.5;
-// Bounds mirror backend/llm_engine/safety_limits.py; the validator enforces them, this is a backstop.
-const RATE_MIN_HZ = 0.5;
-const BINAURAL_MAX_HZ = 30;
-const MODULATION_MAX_HZ = 40;
 
 const TONE_PEAK = 0.2;
 const AMBIENT_TONE_PEAK = 0.2;
@@ -123,8 +132,6 @@ const RESTART_FADE_SEC = 0.1;
 
 const NOISE_LOOP_SEC = 8;
 const NOISE_SEAM_SEC = 0.5;
-const PLAYBACK_RATE_MIN = 0.85;
-const PLAYBACK_RATE_MAX = 1.15;
 const BEATS_PER_BAR = 4;
 
 const ALL_LAYERS: readonly EngineLayer[] = ["binaural", "isochronic", "ambient", "noise", "music"];
@@ -152,13 +159,6 @@ interface Settings {
   balance: number;
   layers: Record<EngineLayer, boolean>;
   entrainMusic: boolean;
-}
-
-const clamp = (value: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, value));
-
-function rateHz(step: ModulationStep): number {
-  const max = step.layer === "binaural" ? BINAURAL_MAX_HZ : MODULATION_MAX_HZ;
-  return clamp(step.binaural_freq, RATE_MIN_HZ, max);
 }
 
 function balanceGains(balance: number): { left: number; right: number } {
@@ -272,11 +272,6 @@ function follow(param: Automatable, segments: readonly Glide[], posSec: number, 
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
 /** How a track is fitted to a schedule: fixed per track so that nothing jumps later. */
 interface MusicPlan {
   trackBpm: number | null;
@@ -293,10 +288,7 @@ function planMusic(buffer: AudioBuffer, schedule: ModulationSchedule, options: M
   const whole = { offsetSec: 0, loopStartSec: 0, loopEndSec: buffer.duration };
   const trackBpm = options.trackBpm && options.trackBpm > 0 ? options.trackBpm : null;
   if (trackBpm === null) return { trackBpm, tempoFactor: 1, cyclesPerBeat: null, ...whole };
-  const targetBpm = median(schedule.steps.map((s) => s.target_bpm)) || trackBpm;
-  const tempoFactor = [0.5, 1, 2].reduce((best, f) =>
-    Math.abs(Math.log(targetBpm / (trackBpm * f))) < Math.abs(Math.log(targetBpm / (trackBpm * best))) ? f : best,
-  );
+  const tempoFactor = nearestTempoFactor(trackBpm, sessionBpm(schedule) || trackBpm);
   const firstBeatSec = options.firstBeatSec ?? 0;
   const barSec = (BEATS_PER_BAR * 60) / trackBpm;
   const bars = Math.floor((buffer.duration - firstBeatSec) / barSec);
@@ -327,6 +319,7 @@ class MusicBed {
   private readonly am: Gain;
   private readonly lockOsc: Oscillator | null = null;
   private disposed = false;
+  readonly info: MusicInfo;
 
   constructor(
     context: BaseContext,
@@ -335,6 +328,12 @@ class MusicBed {
     private readonly sharedAm: ToneAudioNode,
     output: ToneAudioNode,
   ) {
+    this.info = {
+      durationSec: buffer.duration,
+      trackBpm: plan.trackBpm,
+      tempoFactor: plan.tempoFactor,
+      lockedToBeat: plan.cyclesPerBeat !== null,
+    };
     this.source = this.own(
       new ToneBufferSource({
         context,
@@ -424,6 +423,9 @@ class SessionGraph {
   private music: MusicBed | null = null;
   private readonly retiringMusic = new Map<MusicBed, ReturnType<typeof setTimeout>>();
   readonly carrier: Signal<"frequency">;
+  /** The beat / pulse / modulation rate every layer shares. */
+  readonly rate: Signal;
+  readonly rateBinding: Binding;
   readonly analyser: Analyser;
   readonly bindings: Binding[];
   /** The ambient AM curve (1 − depth … 1 at the step's rate), for the music bed to share. */
@@ -444,6 +446,7 @@ class SessionGraph {
 
     this.carrier = this.own(new Signal({ context, value: settings.carrierHz, units: "frequency" }));
     const rate = this.own(new Signal({ context, value: 1 }));
+    this.rate = rate;
 
     // Binaural: the carrier and ± half the rate summed into each oscillator's frequency.
     const oscLeft = sine();
@@ -535,8 +538,9 @@ class SessionGraph {
     };
     const layerIs = (layer: Layer) => (s: ModulationStep) => (s.layer === layer ? 1 : 0);
     const crossfade = LAYER_CROSSFADE_MIN_SEC;
+    this.rateBinding = { param: rate, value: rateHz, minRampSec: 0 };
     this.bindings = [
-      { param: rate, value: rateHz, minRampSec: 0 },
+      this.rateBinding,
       { param: binauralLevel.gain, value: (s) => TONE_PEAK * layerIs("binaural")(s), minRampSec: crossfade },
       { param: isoLevel.gain, value: (s) => TONE_PEAK * layerIs("isochronic")(s), minRampSec: crossfade },
       {
@@ -632,6 +636,8 @@ export class SoundEngine {
   };
   private music: { options: MusicOptions; buffer: AudioBuffer } | null = null;
   private musicToken = 0;
+  /** A beat set by hand (the schedule's rate curve is not followed while set), or null. */
+  private beatOverrideHz: number | null = null;
   private paused = false;
   /** Graphs fading out after stop/restart, disposed when their fade ends (or at `dispose`). */
   private readonly retiring = new Map<SessionGraph, () => void>();
@@ -677,7 +683,9 @@ export class SoundEngine {
     this.paused = false;
     this.anchor = { ctxSec: startCtx, sessionSec: options.atSec ?? 0 };
     graph.start(startCtx, fadeInSec);
-    this.pin(graph.bindings, startCtx);
+    this.pin(this.allBindings(graph), startCtx);
+    // Silent at the start (the fade-in), so a beat set by hand may begin right at its value.
+    if (this.beatOverrideHz !== null) graph.rate.setValueAtTime(this.beatOverrideHz, startCtx);
     if (this.music) this.attachMusic(this.music.buffer, this.music.options);
   }
 
@@ -729,6 +737,40 @@ export class SoundEngine {
     this.graph?.setEnabled(layer, on, this.context.now());
   }
 
+  /**
+   * Sets the beat by hand, or (`null`) hands it back to the schedule. Either way the rate glides
+   * from where it is at no more than 0.2 Hz/s (the validator's limit), never jumps; going back,
+   * it meets the schedule's curve where such a glide first can, then follows it. The value is
+   * held inside the current layer's bounds. Before `start`, the session starts at this beat.
+   */
+  setBeatOverride(hz: number | null): void {
+    const graph = this.graph;
+    if (hz === null) {
+      if (this.beatOverrideHz === null) return;
+      this.beatOverrideHz = null;
+      if (graph) this.rejoinRate(graph, this.context.now());
+      return;
+    }
+    const layer = graph && this.schedule ? this.schedule.steps[stepIndexAt(this.schedule, this.sessionAt(this.context.now()))]?.layer : undefined;
+    const target = clamp(hz, BEAT_HZ_MIN, layer ? beatMaxHz(layer) : MODULATION_HZ_MAX);
+    this.beatOverrideHz = target;
+    if (!graph) return;
+    const at = this.context.now();
+    const fromHz = graph.rate.getValueAtTime(at);
+    graph.rate.cancelAndHoldAtTime(at);
+    graph.rate.linearRampToValueAtTime(target, at + glideSec(fromHz, target));
+  }
+
+  /** The beat / pulse rate being heard now, or null when stopped. */
+  beatHzNow(): number | null {
+    return this.graph?.rate.getValueAtTime(this.context.currentTime) ?? null;
+  }
+
+  /** How the playing track is fitted, or null when no track plays. */
+  musicInfo(): MusicInfo | null {
+    return this.graph?.musicBed?.info ?? null;
+  }
+
   setMusicEntrainment(on: boolean): void {
     this.settings.entrainMusic = on;
     const bed = this.graph?.musicBed;
@@ -743,8 +785,7 @@ export class SoundEngine {
   async setMusic(url: string | null, options: MusicOptions = {}): Promise<MusicResult> {
     const token = ++this.musicToken;
     if (url === null) {
-      this.music = null;
-      this.graph?.replaceMusic(null, this.context.now());
+      this.setMusicBuffer(null);
       return { ok: true };
     }
     let buffer: AudioBuffer;
@@ -756,9 +797,19 @@ export class SoundEngine {
       return { ok: false, reason: `The track could not be played: ${String(error)}` };
     }
     if (token !== this.musicToken) return { ok: false, reason: "Superseded by another track." };
-    this.music = { options, buffer };
-    this.attachMusic(buffer, options);
+    this.setMusicBuffer(buffer, options);
     return { ok: true };
+  }
+
+  /**
+   * `setMusic` for a track already decoded (the caller showed the download's progress); `null`
+   * fades the music out. Kept across `stop`/`start`, and supersedes a `setMusic` still loading.
+   */
+  setMusicBuffer(buffer: AudioBuffer | null, options: MusicOptions = {}): void {
+    this.musicToken++;
+    this.music = buffer ? { options, buffer } : null;
+    if (buffer) this.attachMusic(buffer, options);
+    else this.graph?.replaceMusic(null, this.context.now());
   }
 
   /** The session position being heard now, or null when stopped. */
@@ -818,8 +869,10 @@ export class SoundEngine {
 
   private toCtx = (sessionSec: number): number => this.anchor.ctxSec + (sessionSec - this.anchor.sessionSec);
 
+  /** Every schedule-driven parameter, except the rate while the beat is set by hand. */
   private allBindings(graph: SessionGraph): Binding[] {
-    return [...graph.bindings, ...(graph.musicBed?.bindings(this.settings.entrainMusic) ?? [])];
+    const own = this.beatOverrideHz === null ? graph.bindings : graph.bindings.filter((b) => b !== graph.rateBinding);
+    return [...own, ...(graph.musicBed?.bindings(this.settings.entrainMusic) ?? [])];
   }
 
   private segmentsOf(b: Binding): Glide[] {
@@ -841,11 +894,31 @@ export class SoundEngine {
   private rebase(bindings: Binding[], ctxSec: number): void {
     const posSec = this.sessionAt(ctxSec);
     for (const b of bindings) {
+      if (this.graph && b === this.graph.rateBinding) {
+        this.rejoinRate(this.graph, ctxSec);
+        continue;
+      }
       const segments = this.segmentsOf(b);
       if (segments.length === 0) continue;
       b.param.cancelAndHoldAtTime(ctxSec);
       follow(b.param, segments, posSec, this.toCtx);
     }
+  }
+
+  /**
+   * Holds the rate where it is at `ctxSec`, glides at the safe rate to where it can first meet
+   * the schedule's curve, then follows the curve. A 2-s catch-up (as for levels) could move the
+   * beat by several hertz a second after a manual override or a refined schedule; this cannot.
+   */
+  private rejoinRate(graph: SessionGraph, ctxSec: number): void {
+    const segments = this.segmentsOf(graph.rateBinding);
+    if (segments.length === 0) return;
+    const posSec = this.sessionAt(ctxSec);
+    const fromHz = graph.rate.getValueAtTime(ctxSec);
+    const joinSec = rejoinSec(fromHz, segments, posSec);
+    graph.rate.cancelAndHoldAtTime(ctxSec);
+    graph.rate.linearRampToValueAtTime(glideValueAt(segments, joinSec), this.toCtx(joinSec));
+    follow(graph.rate, segments, joinSec, this.toCtx);
   }
 
   private attachMusic(buffer: AudioBuffer, options: MusicOptions): void {
@@ -904,6 +977,11 @@ export async function renderOffline(
   );
   for (const engine of engines) engine.dispose();
   return { left: buffer.getChannelData(0), right: buffer.getChannelData(1), sampleRate: buffer.sampleRate };
+}
+
+/** Decodes a track's bytes at the live context's sample rate, ready for `setMusicBuffer`. */
+export function decodeTrack(bytes: ArrayBuffer): Promise<AudioBuffer> {
+  return getContext().decodeAudioData(bytes);
 }
 
 export interface LifecycleMetadata {

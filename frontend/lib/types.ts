@@ -91,3 +91,57 @@ export interface InsightsReport {
   n_rated_sessions: number;
   families: FamilyInsights[];
 }
+
+/** GET /library (backend/routers/library.py): one file of the music library. */
+export type AudioFormat = "wav" | "flac" | "mp3" | "ogg" | "opus";
+
+export interface LibraryTrack {
+  id: number;
+  filename: string;
+  /** Relative to its library root. */
+  file_path: string;
+  format: string | null;
+  duration_sec: number | null;
+  bpm: number | null;
+  /** e.g. "A minor", "F# major". */
+  key_signature: string | null;
+  tags: Record<string, unknown> | null;
+  size_bytes: number | null;
+  analyzed_at: string | null;
+  /** Why the file could not be read or analysed; the rest is then mostly null. */
+  error: string | null;
+  /** Relative, signed and short-lived; works without headers (an <audio> src). Null on error. */
+  stream_url: string | null;
+}
+
+export type LibraryOrder = "filename" | "-filename" | "bpm" | "-bpm" | "duration" | "-duration" | "added" | "-added";
+
+/** POST /library/scan and GET /library/scan/{job_id}. */
+export interface ScanJob {
+  job_id: string;
+  status: "queued" | "running" | "done" | "failed";
+  /** Relative to its library root; "." for the root itself. */
+  directory: string;
+  tracks_found: number;
+  tracks_analyzed: number;
+  skipped: number;
+  failed: number;
+  removed: number;
+  files_done: number;
+  /** Unknown while the files are still being counted. */
+  files_total: number | null;
+  current_file: string | null;
+  /** The last 100 problems; `file` is relative to the library root. */
+  errors: { file: string; error: string }[];
+  eta_sec: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  elapsed_sec: number;
+}
+
+/** GET /library/roots. */
+export interface LibraryRoot {
+  index: number;
+  path: string;
+  track_count: number;
+}

@@ -1,9 +1,18 @@
 /** Playback state of the session being listened to: what the controls show and the engine follows. */
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
 
+import { advanceBeat, followSchedule, overrideBeat, type BeatControl } from "@/lib/beatOverride";
 import type { Layer, ModulationSchedule, ModulationUpdate } from "@/lib/types";
 
 export type PlaybackStatus = "idle" | "playing" | "paused" | "ended";
+
+/** The library track playing under the session (its decoded audio lives with the engine). */
+export interface MusicChoice {
+  trackId: number;
+  filename: string;
+  bpm: number | null;
+  keySignature: string | null;
+}
 
 export interface SessionState {
   sessionId: number | null;
@@ -16,6 +25,11 @@ export interface SessionState {
   volumeCap: number;
   balance: number;
   layers: Record<Layer, boolean>;
+  /** Who sets the beat now: the schedule, or the listener's slider (gliding, never jumping). */
+  beat: BeatControl;
+  music: MusicChoice | null;
+  /** "Gentle pulse on my music": modulate the track under every layer, not only ambient steps. */
+  entrainMusic: boolean;
   /** Live stream position, for resume after a dropped connection. */
   streamId: string | null;
   lastSeq: number | null;
@@ -33,6 +47,9 @@ export const initialSessionState: SessionState = {
   volumeCap: 0.5,
   balance: 0,
   layers: { binaural: true, isochronic: true, ambient: true },
+  beat: { mode: "schedule" },
+  music: null,
+  entrainMusic: false,
   streamId: null,
   lastSeq: null,
   connection: "offline",
@@ -50,6 +67,8 @@ export const sessionSlice = createSlice({
         ...state,
         ...action.payload,
         status: "idle",
+        beat: { mode: "schedule" },
+        music: null,
         streamId: null,
         lastSeq: null,
         refinedCount: 0,
@@ -65,6 +84,20 @@ export const sessionSlice = createSlice({
     },
     clockTicked(state, action: PayloadAction<number>) {
       state.elapsedSec = Math.max(0, action.payload);
+      if (state.schedule) state.beat = advanceBeat(state.schedule, state.beat, state.elapsedSec);
+    },
+    /** The beat slider moved: glide from what is heard now to `hz` (bounded for the layer). */
+    beatOverridden(state, action: PayloadAction<number>) {
+      if (state.schedule) state.beat = overrideBeat(state.schedule, state.beat, action.payload, state.elapsedSec);
+    },
+    beatFollowsSchedule(state) {
+      if (state.schedule) state.beat = followSchedule(state.schedule, state.beat, state.elapsedSec);
+    },
+    musicChosen(state, action: PayloadAction<MusicChoice | null>) {
+      state.music = action.payload;
+    },
+    entrainMusicChanged(state, action: PayloadAction<boolean>) {
+      state.entrainMusic = action.payload;
     },
     carrierChanged(state, action: PayloadAction<number>) {
       state.carrierHz = clamp(action.payload, 100, 500);
@@ -101,6 +134,10 @@ export const {
   preferencesApplied,
   statusChanged,
   clockTicked,
+  beatOverridden,
+  beatFollowsSchedule,
+  musicChosen,
+  entrainMusicChanged,
   carrierChanged,
   volumeChanged,
   balanceChanged,

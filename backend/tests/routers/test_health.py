@@ -17,7 +17,7 @@ async def test_health_runs_a_real_query(client: httpx.AsyncClient) -> None:
     body = response.json()
     assert body["api"] == "ok"
     assert body["db"] == "ok"
-    assert body["llm"] == "not_configured"
+    assert body["llm"] == "disabled"  # the shared settings switch the model off
 
 
 async def test_health_reports_a_dead_database_as_503(app: FastAPI, client: httpx.AsyncClient) -> None:

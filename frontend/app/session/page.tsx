@@ -7,18 +7,24 @@ import ErrorAlert from "@/components/ErrorAlert";
 import AudioVisualizer from "@/components/AudioVisualizer";
 import EvidenceNote from "@/components/EvidenceNote";
 import FeedbackModal from "@/components/FeedbackModal";
+import MusicPanel from "@/components/MusicPanel";
 import PlayerControls from "@/components/PlayerControls";
 import ScheduleChart from "@/components/ScheduleChart";
 import SessionTimer from "@/components/SessionTimer";
 import SleepTimer, { SLEEP_FADE_SEC } from "@/components/SleepTimer";
 import { errorMessage, loadToken, useEndSessionMutation, useMeQuery, useSessionQuery } from "@/lib/api";
-import type { SoundEngine } from "@/lib/synth";
-import type { ModulationSchedule } from "@/lib/types";
+import { heardBeatHz } from "@/lib/beatOverride";
+import { beatOffsetSec } from "@/lib/library";
+import type { MusicInfo, MusicOptions, SoundEngine } from "@/lib/synth";
+import { sessionBpm } from "@/lib/tempoMatch";
+import type { LibraryTrack, ModulationSchedule } from "@/lib/types";
 import { SessionStreamClient } from "@/lib/wsClient";
 import {
   clockTicked,
   connectionChanged,
+  entrainMusicChanged,
   frameReceived,
+  musicChosen,
   preferencesApplied,
   sessionLoaded,
   statusChanged,
@@ -31,6 +37,8 @@ declare global {
     neurotune?: {
       schedule: ModulationSchedule;
       renderOffline: (typeof import("@/lib/synth"))["renderOffline"];
+      /** What the live engine plays now; null while it is stopped. */
+      engine: () => { beatHz: number | null; music: MusicInfo | null } | null;
     };
   }
 }
@@ -51,6 +59,8 @@ function SessionView({ id }: { id: number }) {
   const [endSession, { isLoading: ending, error: endError }] = useEndSessionMutation();
   const [feedbackOpen, setFeedbackOpen] = useState(false);
   const engine = useRef<SoundEngine | null>(null);
+  /** The decoded library track, kept across pause/play (each Play builds a new engine). */
+  const music = useRef<{ buffer: AudioBuffer; options: MusicOptions } | null>(null);
   const uninstallLifecycle = useRef<(() => void) | null>(null);
   const startedAt = session?.started_at;
 
@@ -94,7 +104,12 @@ function SessionView({ id }: { id: number }) {
   }, [session, dispatch, silence]);
 
   useEffect(() => {
-    if (state.schedule) window.neurotune = { schedule: state.schedule, renderOffline: renderOfflineLazily };
+    if (!state.schedule) return;
+    window.neurotune = {
+      schedule: state.schedule,
+      renderOffline: renderOfflineLazily,
+      engine: () => (engine.current ? { beatHz: engine.current.beatHzNow(), music: engine.current.musicInfo() } : null),
+    };
   }, [state.schedule]);
 
   // After the device sleeps the audio clock has stood still while the session's time went on:
@@ -113,6 +128,13 @@ function SessionView({ id }: { id: number }) {
   useEffect(() => engine.current?.setCarrier(state.carrierHz), [state.carrierHz]);
   useEffect(() => engine.current?.setVolumeCap(state.volume), [state.volume]);
   useEffect(() => engine.current?.setBalance(state.balance), [state.balance]);
+  useEffect(() => engine.current?.setMusicEntrainment(state.entrainMusic), [state.entrainMusic]);
+  // The beat slider: the engine glides to a manual beat, or back to the schedule, at ≤ 0.2 Hz/s.
+  const beat = state.beat;
+  useEffect(() => {
+    if (beat.mode === "manual") engine.current?.setBeatOverride(beat.targetHz);
+    if (beat.mode === "rejoin") engine.current?.setBeatOverride(null);
+  }, [beat]);
   const layers = state.layers;
   useEffect(() => {
     for (const layer of ["binaural", "isochronic", "ambient"] as const) engine.current?.setLayerEnabled(layer, layers[layer]);
@@ -132,16 +154,42 @@ function SessionView({ id }: { id: number }) {
     const { SoundEngine, installLifecycleHandlers } = await loadSynth();
     const sound = new SoundEngine();
     engine.current = sound;
+    const atSec = secondsSince(startedAt);
+    // A beat set by hand resumes where it is heard now (the start fades in from silence).
+    if (state.beat.mode !== "schedule") sound.setBeatOverride(heardBeatHz(state.schedule, state.beat, atSec));
+    if (music.current) sound.setMusicBuffer(music.current.buffer, music.current.options);
     await sound.start(state.schedule, {
-      atSec: secondsSince(startedAt),
+      atSec,
       carrierHz: state.carrierHz,
       volumeCap: state.volume,
       balance: state.balance,
       layers: state.layers,
+      entrainMusic: state.entrainMusic,
     });
+    if (state.beat.mode === "manual") sound.setBeatOverride(state.beat.targetHz);
+    if (state.beat.mode === "rejoin") sound.setBeatOverride(null);
     uninstallLifecycle.current = installLifecycleHandlers(sound, { title: state.schedule.intent });
     dispatch(statusChanged("playing"));
-  }, [state.schedule, state.carrierHz, state.volume, state.balance, state.layers, startedAt, dispatch]);
+  }, [state.schedule, state.carrierHz, state.volume, state.balance, state.layers, state.entrainMusic, state.beat, startedAt, dispatch]);
+
+  const musicLoaded = useCallback(
+    (track: LibraryTrack, buffer: AudioBuffer) => {
+      const firstBeatSec = beatOffsetSec(track);
+      const options: MusicOptions = { trackBpm: track.bpm ?? undefined, firstBeatSec, lockToBeat: firstBeatSec !== undefined };
+      music.current = { buffer, options };
+      engine.current?.setMusicBuffer(buffer, options);
+      dispatch(musicChosen({ trackId: track.id, filename: track.filename, bpm: track.bpm, keySignature: track.key_signature }));
+    },
+    [dispatch],
+  );
+
+  const musicRemoved = useCallback(() => {
+    music.current = null;
+    engine.current?.setMusicBuffer(null);
+    dispatch(musicChosen(null));
+  }, [dispatch]);
+
+  const entrainChanged = useCallback((on: boolean) => dispatch(entrainMusicChanged(on)), [dispatch]);
 
   const pause = useCallback(() => {
     silence();
@@ -184,6 +232,15 @@ function SessionView({ id }: { id: number }) {
       {session.ended_at ? null : (
         <>
           <PlayerControls state={state} onPlay={play} onPause={pause} />
+          <MusicPanel
+            targetBpm={sessionBpm(state.schedule)}
+            music={state.music}
+            entrain={state.entrainMusic}
+            playing={state.status === "playing"}
+            onLoaded={musicLoaded}
+            onRemove={musicRemoved}
+            onEntrainChange={entrainChanged}
+          />
           <section className="panel">
             <SleepTimer active={state.status === "playing"} onExpire={fallAsleep} />
           </section>

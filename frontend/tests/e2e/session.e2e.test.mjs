@@ -6,72 +6,23 @@
  * Needs `next build` first (make test does it) and Debian's /usr/bin/chromium.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-
-import { chromium } from "playwright-core";
 
 import { envelopeRateHz, fftPeakHz, maxSampleJump } from "./audioAnalysis.mjs";
+import { shots, startApp } from "./harness.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const frontend = path.resolve(here, "../..");
-const repo = path.resolve(frontend, "..");
-const shots = path.join(frontend, "test-results");
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--autoplay-policy=no-user-gesture-required",
-];
-
-let server;
+let app;
 let browser;
 let baseUrl;
 
-async function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 before(async () => {
-  mkdirSync(shots, { recursive: true });
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(path.join(tmpdir(), "neurotune-e2e-"));
-  const env = { ...process.env, NEUROTUNE_DATA_DIR: dataDir, NEUROTUNE_WEB_DIR: path.join(frontend, "out") };
-  delete env.NEUROTUNE_DATABASE_URL;
-  server = spawn(path.join(repo, ".venv/bin/python"), ["-m", "backend.cli", "serve", "--port", String(port)], {
-    cwd: repo,
-    env,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      if ((await fetch(`${baseUrl}/health`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  app = await startApp();
+  ({ browser, baseUrl } = app);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
+  await app?.stop();
 });
 
 /** Render `durationSec` of the schedule from `fromSec` offline in the page, with the app's own engine. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 
 import reducer, {
+  beatFollowsSchedule,
+  beatOverridden,
+  clockTicked,
   frameReceived,
+  musicChosen,
   initialSessionState,
   preferencesApplied,
   sessionLoaded,
@@ -44,5 +48,27 @@ describe("sessionSlice", () => {
     expect(state.status).toBe("ended");
     state = reducer(state, statusChanged("playing"));
     expect(state.status).toBe("ended");
+  });
+
+  it("glides a manual beat from what is heard, within the layer's bounds, and hands it back", () => {
+    let state = reducer(initialSessionState, sessionLoaded({ sessionId: 1, schedule, elapsedSec: 100 }));
+    state = reducer(state, beatOverridden(45)); // binaural: at most 30 Hz
+    expect(state.beat).toEqual({ mode: "manual", fromHz: 10, targetHz: 30, atSec: 100 });
+    state = reducer(state, clockTicked(110)); // heard 12 Hz now
+    state = reducer(state, beatFollowsSchedule());
+    expect(state.beat).toEqual({ mode: "rejoin", fromHz: 12, atSec: 110 });
+    state = reducer(state, clockTicked(119));
+    expect(state.beat.mode).toBe("rejoin");
+    state = reducer(state, clockTicked(120)); // 2 Hz back at 0.2 Hz/s
+    expect(state.beat).toEqual({ mode: "schedule" });
+  });
+
+  it("forgets the beat override and the music when another session loads", () => {
+    let state = reducer(initialSessionState, sessionLoaded({ sessionId: 1, schedule, elapsedSec: 0 }));
+    state = reducer(state, beatOverridden(6));
+    state = reducer(state, musicChosen({ trackId: 3, filename: "rain.flac", bpm: 80, keySignature: null }));
+    state = reducer(state, sessionLoaded({ sessionId: 2, schedule, elapsedSec: 0 }));
+    expect(state.beat).toEqual({ mode: "schedule" });
+    expect(state.music).toBeNull();
   });
 });

@@ -1,0 +1,175 @@
+"""The library table: listing and counting for the API, and the scanner's batched reads and writes.
+
+Upserts are one multi-row statement per batch (`ON CONFLICT` on SQLite, `ON DUPLICATE KEY` on
+MySQL/MariaDB), so indexing ten thousand files is a few dozen round trips, not ten thousand.
+"""
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.audio_processor.analyzer import TrackAnalysis
+from backend.audio_processor.scanner import KnownFile, ScannedFile
+from backend.models.orm import LibraryTrack, utcnow
+from backend.models.schemas import LibraryQuery
+
+_ORDER_COLUMNS = {
+    "filename": LibraryTrack.filename,
+    "bpm": LibraryTrack.bpm,
+    "duration": LibraryTrack.duration_sec,
+    "added": LibraryTrack.id,  # ids grow with insertion, and unlike created_at never tie
+}
+# Parameters per statement stay well under SQLite's 32766 and MySQL's packet limits.
+_WRITE_BATCH = 500
+_UPDATED_ON_RESCAN = (
+    "tags",
+    "filename",
+    "format",
+    "duration_sec",
+    "bpm",
+    "key_signature",
+    "analyzed_at",
+    "error",
+    "size_bytes",
+    "mtime_ns",
+)  # not created_at: "added" means first indexed
+
+
+def _path_range(directory: Path) -> tuple[str, str]:
+    """[low, high) bounds holding exactly the paths below `directory`, for an index range scan.
+
+    Both backends compare file_path by code point (binary collation on MySQL), and "0" is the
+    code point right after the separator "/".
+    """
+    prefix = str(directory).rstrip(os.sep) + os.sep
+    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
+
+
+def _conditions(where: LibraryQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.bpm_min is not None:
+        conditions.append(LibraryTrack.bpm >= where.bpm_min)
+    if where.bpm_max is not None:
+        conditions.append(LibraryTrack.bpm <= where.bpm_max)
+    if where.format is not None:
+        conditions.append(LibraryTrack.format == where.format)
+    if where.key is not None:
+        conditions.append(LibraryTrack.key_signature == where.key)
+    if where.q:
+        conditions.append(LibraryTrack.filename.contains(where.q, autoescape=True))
+    # A failed file has no tempo, so a tempo bound already leaves it out; saying so again would
+    # make the count read every row the bpm index found.
+    if not where.include_failed and where.bpm_min is None and where.bpm_max is None:
+        conditions.append(LibraryTrack.error.is_(None))
+    return conditions
+
+
+@dataclass
+class LibraryQueries:
+    """Reads for the API: filtered pages, totals, single tracks, per-root counts."""
+
+    db: AsyncSession
+
+    async def list(self, query: LibraryQuery) -> list[LibraryTrack]:
+        """One page of tracks matching `query`, in its order (ties broken by id)."""
+        column = _ORDER_COLUMNS[query.order.lstrip("-")]
+        descending = query.order.startswith("-")
+        statement: Select[LibraryTrack] = (
+            select(LibraryTrack)
+            .where(*_conditions(query))
+            .order_by(column.desc() if descending else column.asc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        if column is not LibraryTrack.id:  # a stable order, so pages neither repeat nor skip rows
+            statement = statement.order_by(LibraryTrack.id.desc() if descending else LibraryTrack.id.asc())
+        return list((await self.db.execute(statement)).scalars())
+
+    async def count(self, query: LibraryQuery) -> int:
+        """How many tracks match `query`'s filters (its page ignored)."""
+        statement = select(func.count()).select_from(LibraryTrack).where(*_conditions(query))
+        return int((await self.db.execute(statement)).scalar_one())
+
+    async def by_id(self, track_id: int) -> LibraryTrack | None:
+        return await self.db.get(LibraryTrack, track_id)
+
+    async def count_below(self, directory: Path) -> int:
+        low, high = _path_range(directory)
+        statement = select(func.count()).where(LibraryTrack.file_path >= low, LibraryTrack.file_path < high)
+        return int((await self.db.execute(statement)).scalar_one())
+
+
+class LibraryIndex:
+    """The scanner's `ScanIndex` over the library table; each call is its own transaction."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = session_factory
+
+    async def known_files(self, directory: Path) -> dict[str, KnownFile]:
+        low, high = _path_range(directory)
+        statement = select(LibraryTrack.file_path, LibraryTrack.size_bytes, LibraryTrack.mtime_ns).where(
+            LibraryTrack.file_path >= low, LibraryTrack.file_path < high
+        )
+        async with self._sessions() as db:
+            rows = (await db.execute(statement)).all()
+        return {path: KnownFile(size, mtime) for path, size, mtime in rows}
+
+    async def save(self, scanned: Sequence[ScannedFile]) -> None:
+        async with self._sessions() as db:
+            for start in range(0, len(scanned), _WRITE_BATCH):
+                rows = [_row(item) for item in scanned[start : start + _WRITE_BATCH]]
+                await db.execute(_upsert(db), rows)
+            await db.commit()
+
+    async def remove(self, paths: Sequence[str]) -> None:
+        async with self._sessions() as db:
+            for start in range(0, len(paths), _WRITE_BATCH):
+                chunk = paths[start : start + _WRITE_BATCH]
+                await db.execute(delete(LibraryTrack).where(LibraryTrack.file_path.in_(chunk)))
+            await db.commit()
+
+
+def _row(item: ScannedFile) -> dict[str, Any]:
+    analysis = item.analysis
+    return {
+        "file_path": str(item.file.path),
+        "filename": item.file.path.name[:255],
+        "format": item.file.format,
+        "duration_sec": analysis.duration_sec,
+        "bpm": analysis.bpm,
+        "key_signature": analysis.key,
+        "tags": _auto_tags(analysis),
+        "analyzed_at": utcnow(),
+        "error": analysis.error,
+        "size_bytes": item.file.size_bytes,
+        "mtime_ns": item.file.mtime_ns,
+    }
+
+
+def _auto_tags(analysis: TrackAnalysis) -> dict[str, float] | None:
+    """What the analyzer found beyond the columns: the beat phase (for beat-locked playback) and
+    how sure it is. There is no user tagging yet, so the analysis owns `tags`."""
+    if analysis.error is not None:
+        return None
+    tags = {"bpm_confidence": analysis.bpm_confidence, "key_confidence": analysis.key_confidence}
+    if analysis.beat_offset_sec is not None:
+        tags["beat_offset_sec"] = analysis.beat_offset_sec
+    return tags
+
+
+def _upsert(db: AsyncSession) -> Any:
+    """INSERT ... on a duplicate file_path UPDATE the analysis columns, in the backend's dialect."""
+    if db.get_bind().dialect.name == "sqlite":
+        insert = sqlite.insert(LibraryTrack)
+        return insert.on_conflict_do_update(
+            index_elements=[LibraryTrack.file_path],
+            set_={name: insert.excluded[name] for name in _UPDATED_ON_RESCAN},
+        )
+    statement = mysql.insert(LibraryTrack)
+    return statement.on_duplicate_key_update({name: statement.inserted[name] for name in _UPDATED_ON_RESCAN})

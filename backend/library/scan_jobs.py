@@ -1,0 +1,173 @@
+"""Library scans as background jobs: one at a time, progress readable while they run.
+
+Scans run one after another (later ones wait as "queued"): two scans of overlapping folders would
+otherwise race on the same rows, and each already uses every core. Asking again for a folder
+whose scan is queued or running joins that job instead of starting another. The registry keeps
+the jobs in progress and the last `keep_finished` finished ones.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.audio_processor.scanner import ScanIndex, ScanOptions, ScanProgress, eta_sec, scan_directory
+from backend.config import Settings
+from backend.library.catalog import LibraryIndex
+from backend.library.roots import LibraryDirectory, LibraryRoots
+from backend.models.orm import utcnow
+from backend.models.schemas import ScanError, ScanJob
+
+logger = logging.getLogger(__name__)
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+
+@dataclass
+class _Job:
+    job_id: str
+    directory: LibraryDirectory
+    progress: ScanProgress = field(default_factory=ScanProgress)
+    status: JobStatus = "queued"
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    started_monotonic: float | None = None
+    elapsed_sec: float = 0.0
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    task: "asyncio.Task[None] | None" = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
+
+
+class ScanJobs:
+    """The scan jobs of one running app."""
+
+    def __init__(
+        self, *, roots: LibraryRoots, index: ScanIndex, options: ScanOptions, keep_finished: int = 20
+    ) -> None:
+        self._roots = roots
+        self._index = index
+        self._options = options
+        self._keep_finished = keep_finished
+        self._jobs: OrderedDict[str, _Job] = OrderedDict()
+        self._one_at_a_time = asyncio.Lock()
+
+    def start(self, directory: LibraryDirectory) -> str:
+        """Queue a scan of `directory` (or join the one queued or running); returns its job id."""
+        for job in self._jobs.values():
+            if job.active and job.directory.path == directory.path:
+                return job.job_id
+        job = _Job(job_id=uuid.uuid4().hex, directory=directory)
+        self._jobs[job.job_id] = job
+        job.task = asyncio.create_task(self._run(job), name=f"library-scan-{job.job_id}")
+        self._forget_old()
+        return job.job_id
+
+    async def _run(self, job: _Job) -> None:
+        async with self._one_at_a_time:
+            job.status = "running"
+            job.started_at = utcnow()
+            job.started_monotonic = time.monotonic()
+            try:
+                await scan_directory(
+                    job.directory.path,
+                    root=job.directory.root,
+                    roots=self._roots.real,
+                    index=self._index,
+                    options=self._options,
+                    progress=job.progress,
+                )
+                job.status = "done"
+            except asyncio.CancelledError:
+                job.status = "failed"
+                job.progress.note_error(job.directory.relative, "scan cancelled (server shutting down)")
+                raise
+            except Exception as error:  # the job reports it; the server goes on
+                logger.exception("library scan of %s failed", job.directory.path)
+                job.status = "failed"
+                job.progress.note_error(job.directory.relative, f"scan failed: {error}")
+            finally:
+                job.progress.current_file = None
+                job.finished_at = utcnow()
+                job.elapsed_sec = time.monotonic() - job.started_monotonic
+                job.finished.set()
+
+    def _forget_old(self) -> None:
+        finished = [job_id for job_id, job in self._jobs.items() if not job.active]
+        for job_id in finished[: max(0, len(finished) - self._keep_finished)]:
+            del self._jobs[job_id]
+
+    def snapshot(self, job_id: str) -> ScanJob | None:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        progress = job.progress
+        elapsed = job.elapsed_sec
+        if job.status == "running" and job.started_monotonic is not None:
+            elapsed = time.monotonic() - job.started_monotonic
+        return ScanJob(
+            job_id=job.job_id,
+            status=job.status,
+            directory=job.directory.relative,
+            tracks_found=progress.tracks_found,
+            tracks_analyzed=progress.tracks_analyzed,
+            skipped=progress.skipped,
+            failed=progress.failed,
+            removed=progress.removed,
+            files_done=progress.files_done,
+            files_total=progress.files_total,
+            current_file=progress.current_file,
+            errors=[ScanError(file=file, error=error) for file, error in progress.errors],
+            eta_sec=eta_sec(progress) if job.status == "running" else None,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            elapsed_sec=round(elapsed, 3),
+        )
+
+    async def wait(self, job_id: str, timeout_sec: float) -> ScanJob | None:
+        """The job's snapshot once it has finished, or after `timeout_sec`, whichever is first."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(job.finished.wait(), timeout_sec)
+        return self.snapshot(job_id)
+
+    async def updates(self, job_id: str, interval_sec: float = 0.5) -> AsyncIterator[ScanJob]:
+        """Snapshots whenever something changed, polled every `interval_sec`, ending with the last."""
+        last: ScanJob | None = None
+        while (snapshot := await self.wait(job_id, interval_sec if last else 0.0)) is not None:
+            if last is None or snapshot.model_dump(exclude={"elapsed_sec", "eta_sec"}) != last.model_dump(
+                exclude={"elapsed_sec", "eta_sec"}
+            ):
+                yield snapshot
+                last = snapshot
+            if snapshot.status in ("done", "failed"):
+                return
+
+    async def close(self) -> None:
+        """Cancel the scans in progress (their worker processes are killed) and wait for them."""
+        tasks = [job.task for job in self._jobs.values() if job.task is not None and not job.task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def scan_options(settings: Settings) -> ScanOptions:
+    return ScanOptions(workers=settings.scan_workers, file_timeout_sec=settings.scan_file_timeout_sec)
+
+
+def create_scan_jobs(
+    settings: Settings, roots: LibraryRoots, session_factory: async_sessionmaker[AsyncSession]
+) -> ScanJobs:
+    return ScanJobs(roots=roots, index=LibraryIndex(session_factory), options=scan_options(settings))

@@ -1,0 +1,165 @@
+"""/library: list the shared music library, scan folders into it, stream its tracks.
+
+Every endpoint needs a logged-in user; the library itself is shared by all users. Streaming also
+accepts a signed URL (`exp` + `sig` from a listed track's `stream_url`), because an `<audio>`
+element cannot send an Authorization header.
+"""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from backend.library.catalog import LibraryQueries
+from backend.library.range_stream import FileGone, file_response
+from backend.library.roots import (
+    InvalidLibraryPath,
+    LibraryDirectory,
+    LibraryDirectoryNotFound,
+    LibraryPathError,
+    NotALibraryDirectory,
+    OutsideLibraryRoots,
+)
+from backend.models.orm import LibraryTrack as TrackRow
+from backend.models.schemas import LibraryQuery, LibraryRoot, LibraryTrack, ScanJob, ScanRequest
+from backend.routers.deps import CurrentUser, SessionDep, StateDep, get_current_user
+from backend.security.signed_urls import sign_stream_url, verify_stream_signature
+
+router = APIRouter(prefix="/library", tags=["library"])
+
+# INT column on MySQL: larger ids cannot exist, and must not reach the driver.
+TrackId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+JobId = Annotated[str, Path(max_length=64)]
+MEDIA_TYPES = {
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",  # Opus files are Ogg containers; browsers know audio/ogg best
+}
+_NO_TRACK = "No such track, or it cannot be streamed."
+_NO_JOB = "No such scan job (finished jobs are kept for a while, not forever)."
+_PATH_ERROR_STATUS: dict[type[LibraryPathError], int] = {
+    InvalidLibraryPath: status.HTTP_400_BAD_REQUEST,
+    OutsideLibraryRoots: status.HTTP_403_FORBIDDEN,
+    LibraryDirectoryNotFound: status.HTTP_404_NOT_FOUND,
+    NotALibraryDirectory: status.HTTP_400_BAD_REQUEST,
+}
+# Not auto_error: a stream request may authenticate with its signed URL instead.
+_optional_bearer = HTTPBearer(auto_error=False)
+
+
+def _track_out(row: TrackRow, state: StateDep) -> LibraryTrack:
+    relative = state.library_roots.relative(row.file_path)
+    streamable = row.error is None and relative is not None
+    return LibraryTrack(
+        id=row.id,
+        filename=row.filename,
+        file_path=relative if relative is not None else row.filename,  # never an absolute path
+        format=row.format,
+        duration_sec=row.duration_sec,
+        bpm=row.bpm,
+        key_signature=row.key_signature,
+        tags=row.tags,
+        size_bytes=row.size_bytes,
+        analyzed_at=row.analyzed_at,
+        error=row.error,
+        stream_url=sign_stream_url(row.id, state.token_secret, state.settings.stream_url_ttl_sec)
+        if streamable
+        else None,
+    )
+
+
+@router.get("", response_model=list[LibraryTrack])
+async def list_tracks(
+    query: Annotated[LibraryQuery, Query()],
+    user: CurrentUser,
+    db: SessionDep,
+    state: StateDep,
+    response: Response,
+) -> list[LibraryTrack]:
+    queries = LibraryQueries(db)
+    response.headers["X-Total-Count"] = str(await queries.count(query))
+    return [_track_out(row, state) for row in await queries.list(query)]
+
+
+@router.get("/roots", response_model=list[LibraryRoot])
+async def roots(user: CurrentUser, db: SessionDep, state: StateDep) -> list[LibraryRoot]:
+    library_roots = state.library_roots
+    queries = LibraryQueries(db)
+    return [
+        LibraryRoot(index=i, path=str(configured), track_count=await queries.count_below(real))
+        for i, (configured, real) in enumerate(zip(library_roots.configured, library_roots.real, strict=True))
+    ]
+
+
+def _directory(state: StateDep, requested: str | None) -> LibraryDirectory:
+    try:
+        return state.library_roots.resolve_directory(requested)
+    except LibraryPathError as error:
+        raise HTTPException(_PATH_ERROR_STATUS[type(error)], str(error)) from None
+
+
+@router.post(
+    "/scan",
+    response_model=ScanJob,
+    responses={202: {"description": "Still scanning: poll the Location"}, 403: {"description": "Outside"}},
+)
+async def scan(body: ScanRequest, user: CurrentUser, state: StateDep, response: Response) -> ScanJob:
+    directory = _directory(state, body.directory_path)
+    job_id = state.scan_jobs.start(directory)
+    job = await state.scan_jobs.wait(job_id, body.wait_sec)
+    if job is None:  # forgotten already: only if a flood of scans pushed it out of the registry
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
+    if job.status in ("queued", "running"):
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Location"] = f"/library/scan/{job_id}"
+    return job
+
+
+@router.get("/scan/{job_id}", response_model=ScanJob)
+async def scan_status(job_id: JobId, user: CurrentUser, state: StateDep) -> ScanJob:
+    job = state.scan_jobs.snapshot(job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
+    return job
+
+
+@router.get("/scan/{job_id}/events", response_class=StreamingResponse)
+async def scan_events(job_id: JobId, user: CurrentUser, state: StateDep) -> StreamingResponse:
+    """Server-sent events: a ScanJob snapshot whenever it changes, until the scan ends."""
+    if state.scan_jobs.snapshot(job_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
+
+    async def events() -> AsyncIterator[str]:
+        async for job in state.scan_jobs.updates(job_id):
+            yield f"event: progress\ndata: {job.model_dump_json()}\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.api_route("/{track_id}/stream", methods=["GET", "HEAD"], response_class=Response)
+async def stream(
+    track_id: TrackId,
+    request: Request,
+    state: StateDep,
+    db: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
+    exp: Annotated[str | None, Query(max_length=20)] = None,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    if not verify_stream_signature(track_id, exp, sig, state.token_secret):
+        await get_current_user(state, db, credentials)  # 401 unless a valid Bearer token
+    row = await LibraryQueries(db).by_id(track_id)
+    await db.close()  # the response may stream for minutes; it needs no connection
+    if row is None or row.error is not None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_TRACK)
+    path = state.library_roots.resolve_file(row.file_path)
+    if path is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_TRACK)
+    try:
+        return file_response(request, path, MEDIA_TYPES.get(row.format or "", "application/octet-stream"))
+    except FileGone:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_TRACK) from None

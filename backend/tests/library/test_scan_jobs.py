@@ -1,0 +1,115 @@
+"""Scan jobs: run in the background, one at a time, joined per folder, cancelled at shutdown."""
+
+import asyncio
+from pathlib import Path
+
+from backend.audio_processor.scanner import ScanOptions
+from backend.library.roots import LibraryRoots
+from backend.library.scan_jobs import ScanJobs
+from backend.tests.audio_processor.hostile_analysis import hang_or_crash, no_warm_up
+from backend.tests.music import MemoryIndex, write_music
+
+OPTIONS = ScanOptions(workers=2, file_timeout_sec=30, analyse=hang_or_crash, initializer=no_warm_up)
+
+
+def _jobs(
+    root: Path, options: ScanOptions = OPTIONS, keep_finished: int = 20
+) -> tuple[ScanJobs, LibraryRoots]:
+    roots = LibraryRoots([root])
+    return ScanJobs(roots=roots, index=MemoryIndex(), options=options, keep_finished=keep_finished), roots
+
+
+async def test_a_job_reports_progress_and_its_result(tmp_path: Path) -> None:
+    tracks = write_music(tmp_path)
+    (tmp_path / "broken.wav").write_bytes(b"RIFF")
+    jobs, roots = _jobs(tmp_path)
+    try:
+        job_id = jobs.start(roots.resolve_directory(None))
+        first = jobs.snapshot(job_id)
+        assert first is not None
+        assert first.status in ("queued", "running")
+        assert first.finished_at is None
+
+        done = await jobs.wait(job_id, 30)
+    finally:
+        await jobs.close()
+
+    assert done is not None
+    assert done.status == "done"
+    assert (done.tracks_found, done.tracks_analyzed, done.failed) == (len(tracks) + 1, len(tracks), 1)
+    assert done.files_done == done.files_total == len(tracks) + 1
+    assert [e.file for e in done.errors] == ["broken.wav"]
+    assert done.directory == "."
+    assert done.current_file is None
+    assert done.eta_sec is None
+    assert done.started_at is not None
+    assert done.finished_at is not None
+    assert done.elapsed_sec > 0
+
+
+async def test_same_folder_joins_and_others_queue(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "hang.wav").write_bytes(b"x")
+    jobs, roots = _jobs(tmp_path)
+    try:
+        first = jobs.start(roots.resolve_directory("a"))
+        assert jobs.start(roots.resolve_directory("a/")) == first
+        second = jobs.start(roots.resolve_directory("b"))
+        assert second != first
+        running = await jobs.wait(first, 1.0)
+        queued = jobs.snapshot(second)
+        assert running is not None
+        assert running.status == "running"
+        assert running.current_file == "a/hang.wav"
+        assert queued is not None
+        assert (queued.status, queued.started_at) == ("queued", None)
+    finally:
+        await jobs.close()
+    cancelled = jobs.snapshot(first)
+    assert cancelled is not None
+    assert cancelled.status == "failed"
+    assert "cancelled" in cancelled.errors[-1].error
+
+
+async def test_updates_stream_until_the_end(tmp_path: Path) -> None:
+    write_music(tmp_path)
+    jobs, roots = _jobs(tmp_path)
+    try:
+        job_id = jobs.start(roots.resolve_directory(None))
+        seen = [job async for job in jobs.updates(job_id, interval_sec=0.05)]
+    finally:
+        await jobs.close()
+    assert seen[-1].status == "done"
+    assert len(seen) >= 2
+
+
+async def test_finished_jobs_are_forgotten_beyond_the_limit(tmp_path: Path) -> None:
+    jobs, roots = _jobs(tmp_path, keep_finished=2)
+    ids = []
+    try:
+        for name in "abcd":
+            (tmp_path / name).mkdir()
+            ids.append(jobs.start(roots.resolve_directory(name)))
+            await jobs.wait(ids[-1], 10)
+        jobs.start(roots.resolve_directory(None))
+        await asyncio.sleep(0)
+    finally:
+        await jobs.close()
+    assert [jobs.snapshot(i) is None for i in ids] == [True, True, False, False]
+
+
+async def test_a_failing_index_fails_the_job_not_the_server(tmp_path: Path) -> None:
+    class BrokenIndex(MemoryIndex):
+        async def known_files(self, directory: Path) -> dict[str, object]:  # type: ignore[override]
+            raise ConnectionError("database went away")
+
+    roots = LibraryRoots([tmp_path])
+    jobs = ScanJobs(roots=roots, index=BrokenIndex(), options=OPTIONS)
+    try:
+        job = await jobs.wait(jobs.start(roots.resolve_directory(None)), 10)
+    finally:
+        await jobs.close()
+    assert job is not None
+    assert job.status == "failed"
+    assert job.errors[-1].error == "scan failed: database went away"
