@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -63,11 +63,20 @@ def _conditions(where: LibraryQuery) -> list[ColumnElement[bool]]:
         conditions.append(LibraryTrack.key_signature == where.key)
     if where.q:
         conditions.append(LibraryTrack.filename.contains(where.q, autoescape=True))
-    # A failed file has no tempo, so a tempo bound already leaves it out; saying so again would
-    # make the count read every row the bpm index found.
-    if not where.include_failed and where.bpm_min is None and where.bpm_max is None:
+    # A failed file is stored with neither tempo nor key (see _row), so a tempo or key filter
+    # already leaves it out; repeating it would cost every matching row a table read, where the
+    # (bpm, filename) and (key_signature, bpm) indexes alone answer the count and the page.
+    implied = where.bpm_min is not None or where.bpm_max is not None or where.key is not None
+    if not where.include_failed and not implied:
         conditions.append(LibraryTrack.error.is_(None))
     return conditions
+
+
+def _order(order: str) -> list[ColumnElement[Any]]:
+    column = _ORDER_COLUMNS[order.lstrip("-")]
+    descending = order.startswith("-")
+    columns = [column] if column is LibraryTrack.id else [column, LibraryTrack.id]  # id: a stable order
+    return [c.desc() if descending else c.asc() for c in columns]
 
 
 @dataclass
@@ -77,18 +86,22 @@ class LibraryQueries:
     db: AsyncSession
 
     async def list(self, query: LibraryQuery) -> list[LibraryTrack]:
-        """One page of tracks matching `query`, in its order (ties broken by id)."""
-        column = _ORDER_COLUMNS[query.order.lstrip("-")]
-        descending = query.order.startswith("-")
-        statement: Select[LibraryTrack] = (
-            select(LibraryTrack)
+        """One page of tracks matching `query`, in its order (ties broken by id, so pages neither
+        repeat nor skip rows).
+
+        The page's ids are chosen first from an index alone, then only those rows are read: sorting
+        thousands of matches by name costs index entries, not whole rows.
+        """
+        order = _order(query.order)
+        page = (
+            select(LibraryTrack.id)
             .where(*_conditions(query))
-            .order_by(column.desc() if descending else column.asc())
+            .order_by(*order)
             .limit(query.limit)
             .offset(query.offset)
+            .subquery()
         )
-        if column is not LibraryTrack.id:  # a stable order, so pages neither repeat nor skip rows
-            statement = statement.order_by(LibraryTrack.id.desc() if descending else LibraryTrack.id.asc())
+        statement = select(LibraryTrack).join(page, LibraryTrack.id == page.c.id).order_by(*order)
         return list((await self.db.execute(statement)).scalars())
 
     async def count(self, query: LibraryQuery) -> int:
@@ -137,6 +150,8 @@ class LibraryIndex:
 
 def _row(item: ScannedFile) -> dict[str, Any]:
     analysis = item.analysis
+    if analysis.error is not None:  # _conditions relies on failures having neither tempo nor key
+        analysis = TrackAnalysis(duration_sec=analysis.duration_sec, error=analysis.error)
     return {
         "file_path": str(item.file.path),
         "filename": item.file.path.name[:255],

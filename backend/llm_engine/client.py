@@ -75,6 +75,9 @@ class LoadedModel:
         ids: list[int] = self._tokenizer(text, add_special_tokens=False).input_ids
         return ids
 
+    def forget_prompt_cache(self) -> None:
+        self._cache, self._cache_ids = None, []
+
     def compile_grammar(self, lark: str) -> str:
         import llguidance
 
@@ -156,7 +159,7 @@ class LoadedModel:
         try:
             output = self._model(torch.tensor([ids]), past_key_values=self._cache, use_cache=True)
         except BaseException:
-            self._cache, self._cache_ids = None, []  # a half-updated cache must not be reused
+            self.forget_prompt_cache()  # a half-updated cache must not be reused
             raise
         self._cache_ids += ids
         stats.forward_passes += 1

@@ -145,10 +145,13 @@ class LibraryTrack(Base):
 
     __tablename__ = "library"
     __table_args__ = (
-        # GET /library filters by tempo range and format, and sorts by file name.
-        Index("ix_library_bpm", "bpm"),
-        Index("ix_library_format_bpm", "format", "bpm"),
+        # GET /library filters by tempo range, format and key, and pages by file name or tempo;
+        # each index holds what a page's ids and its total need, so neither reads whole rows.
+        Index("ix_library_bpm_filename", "bpm", "filename"),
+        Index("ix_library_format_bpm_filename", "format", "bpm", "filename"),
+        Index("ix_library_key_bpm", "key_signature", "bpm"),
         Index("ix_library_filename", "filename"),
+        Index("ix_library_error", "error"),
         MYSQL_TABLE_ARGS,
     )
 

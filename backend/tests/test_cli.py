@@ -55,3 +55,48 @@ def test_serve_answers_health_on_the_configured_port(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def _scan(tmp_path: Path, directory: Path) -> subprocess.CompletedProcess[str]:
+    env = _env(tmp_path) | {
+        "NEUROTUNE_LIBRARY_ROOTS": json.dumps([str(tmp_path / "library")]),
+        "NEUROTUNE_SCAN_WORKERS": "2",
+    }
+    command = [sys.executable, "-m", "backend.cli", "scan", str(directory)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+def test_scan_indexes_a_folder_with_progress_and_a_summary(tmp_path: Path) -> None:
+    from backend.tests.music import write_music
+
+    library = tmp_path / "library"
+    library.mkdir()
+    tracks = write_music(library)
+    (library / "empty.wav").write_bytes(b"")
+
+    first = _scan(tmp_path, Path("library"))  # relative to the current directory
+
+    assert first.returncode == 0, first.stderr
+    assert "scan: 100% 5/5 files" in first.stderr  # not a terminal: one line per 5 %
+    assert "empty.wav: empty file (0 bytes)" in first.stderr
+    header, row = first.stdout.strip().splitlines()
+    assert header.split() == ["found", "analysed", "skipped", "failed", "removed", "seconds"]
+    assert row.split()[:5] == ["5", "4", "0", "1", "0"]
+    with sqlite3.connect(tmp_path / "data" / "neurotune.db") as connection:
+        rows = dict(connection.execute("SELECT filename, bpm FROM library WHERE error IS NULL").fetchall())
+    assert {name: round(bpm) for name, bpm in rows.items()} == {
+        Path(t.relative).name: round(t.bpm) for t in tracks
+    }
+
+    again = _scan(tmp_path, library / "sub dir")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().splitlines()[1].split()[:5] == ["2", "0", "2", "0", "0"]
+
+
+def test_scan_refuses_folders_outside_the_roots(tmp_path: Path) -> None:
+    (tmp_path / "library").mkdir()
+    for directory in (tmp_path, Path("/etc"), tmp_path / "library" / ".." / "data"):
+        result = _scan(tmp_path, directory)
+        assert result.returncode == 2
+        assert "outside the library roots" in result.stderr
+        assert result.stdout == ""

@@ -34,6 +34,7 @@ def _endpoints(session_id: int) -> list[tuple[str, str]]:
         ("PATCH", "/auth/me"),
         ("POST", "/sessions/start"),
         ("PATCH", f"/sessions/{session_id}/end"),
+        ("POST", "/llm/generate-schedule"),
     ]
 
 

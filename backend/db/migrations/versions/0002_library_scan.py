@@ -1,4 +1,4 @@
-"""Library scanning: why a file failed, what it looked like when indexed, and case-exact paths.
+"""Library scanning: why a file failed, what it was like when indexed, case-exact paths, list indexes.
 
 Revision ID: 0002
 Revises: 0001
@@ -20,6 +20,14 @@ depends_on: str | Sequence[str] | None = None
 _CASE_EXACT_PATH = mysql.VARCHAR(512, charset="utf8mb4", collation="utf8mb4_bin")
 _CASE_FOLDED_PATH = mysql.VARCHAR(512, charset="utf8mb4", collation="utf8mb4_unicode_ci")
 
+_INDEXES = {
+    "ix_library_bpm_filename": ["bpm", "filename"],
+    "ix_library_format_bpm_filename": ["format", "bpm", "filename"],
+    "ix_library_key_bpm": ["key_signature", "bpm"],
+    "ix_library_filename": ["filename"],
+    "ix_library_error": ["error"],
+}
+
 
 def _is_mysql() -> bool:
     return op.get_bind().dialect.name in ("mysql", "mariadb")
@@ -29,7 +37,11 @@ def upgrade() -> None:
     op.add_column("library", sa.Column("error", sa.String(500), nullable=True))
     op.add_column("library", sa.Column("size_bytes", sa.BigInteger(), nullable=True))
     op.add_column("library", sa.Column("mtime_ns", sa.BigInteger(), nullable=True))
-    op.create_index("ix_library_filename", "library", ["filename"])
+    # Indexes that answer GET /library's pages and totals without reading rows.
+    op.drop_index("ix_library_bpm", table_name="library")
+    op.drop_index("ix_library_format_bpm", table_name="library")
+    for name, columns in _INDEXES.items():
+        op.create_index(name, "library", columns)
     if _is_mysql():
         # "Song.wav" and "song.wav" are two files, and rescans select rows by a code-point range
         # over file_path; SQLite's default collation already compares code points.
@@ -51,7 +63,10 @@ def downgrade() -> None:
             existing_type=_CASE_EXACT_PATH,
             existing_nullable=False,
         )
-    op.drop_index("ix_library_filename", table_name="library")
+    for name in _INDEXES:
+        op.drop_index(name, table_name="library")
+    op.create_index("ix_library_bpm", "library", ["bpm"])
+    op.create_index("ix_library_format_bpm", "library", ["format", "bpm"])
     with op.batch_alter_table("library") as batch:
         for column in ("mtime_ns", "size_bytes", "error"):
             batch.drop_column(column)

@@ -1,0 +1,136 @@
+"""The compact hold a model writes: grammar, parser, and the planner's framing of any hold."""
+
+import llguidance
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backend.llm_engine.hold_format import (
+    HoldParseError,
+    beat_choices,
+    format_hold,
+    lark_grammar,
+    parse_hold,
+)
+from backend.llm_engine.planner import HoldSegment, classify_intent, hold_bounds, plan_schedule
+from backend.llm_engine.validator import schedule_violations
+from backend.models.enums import Neurotype
+from backend.models.schemas import UserPreferences
+from backend.tests.llm_engine.test_planner import INTENT_FOR, PROPERTY, any_intent, any_preferences
+
+any_segment = st.builds(
+    HoldSegment,
+    beat_hz=st.floats(-100, 100, allow_nan=False),
+    bpm=st.integers(-1000, 1000),
+    layer=st.sampled_from(["binaural", "isochronic", "ambient"]),
+    minutes=st.integers(-5, 500),
+)
+
+
+def test_lines_round_trip() -> None:
+    hold = [HoldSegment(5.5, 60, "isochronic", 8), HoldSegment(6, 62, "binaural", 12)]
+    text = format_hold(hold)
+    assert text == "- 5.5 Hz, 60 bpm, isochronic, 8 min\n- 6 Hz, 62 bpm, binaural, 12 min\n"
+    assert parse_hold(text) == hold
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "Sure! Here is your schedule:", "- 5.5 Hz, 60 bpm, lasers, 8 min", '{"steps": []}', "- 5 Hz"],
+)
+def test_anything_else_is_refused_with_the_line(text: str) -> None:
+    with pytest.raises(HoldParseError):
+        parse_hold(text)
+
+
+def test_streaming_ignores_an_unfinished_line() -> None:
+    text = "- 5.5 Hz, 60 bpm, isochronic, 8 min\n- 6 Hz, 6"
+    assert parse_hold(text, complete_only=True) == [HoldSegment(5.5, 60, "isochronic", 8)]
+
+
+def test_beat_choices_cover_the_band_in_half_hertz() -> None:
+    bounds = hold_bounds(INTENT_FOR["sleep"])
+    assert bounds.beat_hz == (1.5, 3.0)
+    assert beat_choices(bounds) == [1.5, 2.0, 2.5, 3.0]
+
+
+def _matcher(lark: str) -> llguidance.LLMatcher:
+    # A byte-level tokenizer is enough to check which texts a grammar accepts.
+    tokenizer = llguidance.LLTokenizer("byte")
+    return llguidance.LLMatcher(tokenizer, llguidance.LLMatcher.grammar_from_lark(lark), log_level=0)
+
+
+def _accepts(lark: str, text: str) -> bool:
+    matcher = _matcher(lark)
+    tokenizer = llguidance.LLTokenizer("byte")
+    return matcher.consume_tokens(tokenizer.tokenize_str(text)) and matcher.is_accepting()
+
+
+@pytest.mark.parametrize("family", list(INTENT_FOR))
+def test_the_grammar_accepts_exactly_on_band_lines(family: str) -> None:
+    bounds = hold_bounds(INTENT_FOR[family], 30, Neurotype.adhd)
+    lark = lark_grammar(bounds)
+    low_hz, high_hz = bounds.beat_hz
+    low_bpm, high_bpm = bounds.bpm
+    layer = bounds.layers[0]
+    on_band = HoldSegment(beat_choices(bounds)[0], low_bpm, layer, 1)
+    assert _accepts(lark, format_hold([on_band]))
+    assert _accepts(lark, format_hold([on_band] * bounds.max_segments))
+    assert not _accepts(lark, format_hold([on_band] * (bounds.max_segments + 1)))
+    for off_band in (
+        HoldSegment(high_hz + 0.5, low_bpm, layer, 1),
+        HoldSegment(low_hz - 0.5, low_bpm, layer, 1),
+        HoldSegment(low_hz, high_bpm + 1, layer, 1),
+        HoldSegment(low_hz, low_bpm - 1, layer, 1),
+        HoldSegment(low_hz, low_bpm, layer, bounds.hold_min + 1),
+    ):
+        assert not _accepts(lark, format_hold([off_band])), off_band
+    # ADHD: the hold is never binaural (pulses keep attention engaged), except when falling asleep.
+    binaural = _accepts(lark, format_hold([HoldSegment(low_hz, low_bpm, "binaural", 1)]))
+    assert binaural == classify_intent(INTENT_FOR[family]).sleeps
+
+
+@PROPERTY
+@given(
+    intent=any_intent,
+    duration_min=st.floats(5, 240),
+    neurotype=st.sampled_from(Neurotype),
+    preferences=st.none() | any_preferences,
+    hold=st.lists(any_segment, min_size=1, max_size=8),
+)
+def test_any_written_hold_is_framed_into_a_safe_schedule(intent, duration_min, neurotype, preferences, hold):
+    """Whatever a model writes, the framed schedule passes the validator and stays on-band."""
+    schedule = plan_schedule(intent, duration_min, neurotype, preferences, hold=hold)
+    assert schedule_violations(schedule) == []
+    bounds = hold_bounds(intent, duration_min, neurotype, preferences)
+    for step in schedule.steps:
+        if bounds.hold_start_sec <= step.timestamp_sec < bounds.hold_end_sec:
+            assert bounds.beat_hz[0] <= step.binaural_freq <= bounds.beat_hz[1]
+            assert bounds.bpm[0] <= step.target_bpm <= bounds.bpm[1]
+            assert step.layer in bounds.layers
+
+
+def test_written_segments_start_when_the_earlier_minutes_have_passed() -> None:
+    intent = INTENT_FOR["focus"]
+    bounds = hold_bounds(intent, 60)
+    low, high = bounds.beat_hz
+    hold = [
+        HoldSegment(low, bounds.bpm[0], "binaural", 10),
+        HoldSegment(high, bounds.bpm[1], "isochronic", 15),
+        HoldSegment(low, bounds.bpm[0], "ambient", 10),
+    ]
+    steps = plan_schedule(intent, 60, hold=hold).steps
+    starts = {step.timestamp_sec: step for step in steps}
+    second = starts[bounds.hold_start_sec + 600]
+    assert (second.binaural_freq, second.target_bpm, second.layer) == (high, bounds.bpm[1], "isochronic")
+    third = starts[bounds.hold_start_sec + 1500]
+    assert (third.binaural_freq, third.layer) == (low, "ambient")
+
+
+def test_preferences_decide_the_layers_a_hold_may_use() -> None:
+    speakers = UserPreferences(preferred_layer="isochronic")
+    assert "binaural" not in hold_bounds("reading", preferences=speakers).layers
+    assert hold_bounds("reading", preferences=UserPreferences(preferred_layer="binaural")).layers == (
+        "binaural",
+    )
+    assert classify_intent("reading").name == hold_bounds("reading").family
