@@ -65,7 +65,7 @@ def _conditions(where: LibraryQuery) -> list[ColumnElement[bool]]:
         conditions.append(LibraryTrack.filename.contains(where.q, autoescape=True))
     # A failed file is stored with neither tempo nor key (see _row), so a tempo or key filter
     # already leaves it out; repeating it would cost every matching row a table read, where the
-    # (bpm, filename) and (key_signature, bpm) indexes alone answer the count and the page.
+    # (bpm, filename) and (key_signature, bpm, filename) indexes alone answer the count and the page.
     implied = where.bpm_min is not None or where.bpm_max is not None or where.key is not None
     if not where.include_failed and not implied:
         conditions.append(LibraryTrack.error.is_(None))

@@ -149,9 +149,8 @@ class LibraryTrack(Base):
         # each index holds what a page's ids and its total need, so neither reads whole rows.
         Index("ix_library_bpm_filename", "bpm", "filename"),
         Index("ix_library_format_bpm_filename", "format", "bpm", "filename"),
-        Index("ix_library_key_bpm", "key_signature", "bpm"),
+        Index("ix_library_key_bpm_filename", "key_signature", "bpm", "filename"),
         Index("ix_library_filename", "filename"),
-        Index("ix_library_error", "error"),
         MYSQL_TABLE_ARGS,
     )
 

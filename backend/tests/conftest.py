@@ -21,6 +21,8 @@ from backend.db.migrate import upgrade
 from backend.main import create_app
 from backend.tests.factories import UserFactory
 
+pytest_plugins = ["backend.tests.model_fixtures"]
+
 MYSQL_URL_ENV = "NEUROTUNE_TEST_MYSQL_URL"
 MYSQL_SKIP_REASON = (
     f"MariaDB/MySQL not configured: set {MYSQL_URL_ENV}=mysql+asyncmy://root@127.0.0.1:3306/neurotune_test "

@@ -12,7 +12,7 @@ from backend.llm_engine.validator import schedule_violations
 from backend.models.enums import Neurotype
 from backend.models.schedule import ModulationSchedule, ModulationStep
 from backend.models.schemas import UserPreferences
-from backend.tests.llm_engine.conftest import model_settings
+from backend.tests.model_fixtures import model_settings
 
 pytestmark = pytest.mark.llm
 

@@ -23,9 +23,8 @@ _CASE_FOLDED_PATH = mysql.VARCHAR(512, charset="utf8mb4", collation="utf8mb4_uni
 _INDEXES = {
     "ix_library_bpm_filename": ["bpm", "filename"],
     "ix_library_format_bpm_filename": ["format", "bpm", "filename"],
-    "ix_library_key_bpm": ["key_signature", "bpm"],
+    "ix_library_key_bpm_filename": ["key_signature", "bpm", "filename"],
     "ix_library_filename": ["filename"],
-    "ix_library_error": ["error"],
 }
 
 

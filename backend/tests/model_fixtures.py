@@ -12,7 +12,7 @@ from backend.config import Settings
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.model_store import bundled_model_dir, is_prepared
 
-MODELS_DIR = Path(__file__).resolve().parents[3] / "data" / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "data" / "models"
 
 
 def model_settings(model: str, **overrides: object) -> Settings:
