@@ -108,9 +108,12 @@ class SessionQueries:
         await self.db.refresh(session)
         return session
 
-    async def replace_schedule(self, session: Session, schedule: dict[str, Any]) -> None:
+    async def replace_schedule(
+        self, session: Session, schedule: dict[str, Any], prompt: tuple[int | None, int | None] = (None, None)
+    ) -> None:
         """Store a refined schedule (the caller has validated it and kept the past intact)."""
         session.schedule = schedule
+        session.prompt_id, session.prompt_version = prompt
         await self.db.commit()
 
     async def history(self, user_id: int, *, limit: int, offset: int) -> list[Session]:

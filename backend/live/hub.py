@@ -269,11 +269,18 @@ class SessionHub:
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.channel.subscribers.discard(subscription.queue)
 
-    async def refine(self, session_id: int, user_id: int, refined: ModulationSchedule) -> ModulationSchedule:
+    async def refine(
+        self,
+        session_id: int,
+        user_id: int,
+        refined: ModulationSchedule,
+        prompt: tuple[int | None, int | None] = (None, None),
+    ) -> ModulationSchedule:
         """Replace the upcoming steps of a playing session, store the result and stream it.
 
         Raises LookupError if the session is not the user's or has ended, ScheduleRejected if the
-        merged schedule would not be safe (then nothing changes).
+        merged schedule would not be safe (then nothing changes). `prompt` is the (id, version)
+        of the template a model wrote it with, stored with the session.
         """
         async with self._session_factory() as db:
             queries = SessionQueries(db)
@@ -282,7 +289,7 @@ class SessionHub:
                 raise LookupError(f"session {session_id} is not playing")
             channel = self._channel_for(session)
             merged, cutoff_sec = channel.merge(refined)
-            await queries.replace_schedule(session, merged.model_dump(mode="json"))
+            await queries.replace_schedule(session, merged.model_dump(mode="json"), prompt=prompt)
         channel.apply(merged, cutoff_sec)
         return merged
 

@@ -41,8 +41,17 @@ class RefinementRequest:
     planned: ModulationSchedule
 
 
+@dataclass(frozen=True)
+class Refinement:
+    """A refiner's answer: a whole schedule, and the prompt template that produced it (if any)."""
+
+    schedule: ModulationSchedule
+    prompt_id: int | None = None
+    prompt_version: int | None = None
+
+
 class ScheduleRefiner(Protocol):
-    async def refine(self, request: RefinementRequest) -> ModulationSchedule:
+    async def refine(self, request: RefinementRequest) -> Refinement:
         """A whole schedule for the session (from 0 s); only its future part will be used."""
         ...
 
@@ -85,7 +94,9 @@ class ModulationLoop:
             logger.exception("session %s: refiner failed; planner plays on", session)
             return "failed"
         try:
-            await self.hub.refine(session, request.user_id, refined)
+            await self.hub.refine(
+                session, request.user_id, refined.schedule, prompt=(refined.prompt_id, refined.prompt_version)
+            )
         except ScheduleRejected as rejected:
             logger.warning("session %s: refinement rejected: %s", session, "; ".join(rejected.reasons))
             return "rejected"

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.queries import UserQueries
 from backend.insights import best_rated_history
-from backend.live.modulation_loop import RefinementRequest, RefinerDeclined
+from backend.live.modulation_loop import Refinement, RefinementRequest, RefinerDeclined
 from backend.llm_engine.client import DecodeCancelled, DecodeStats, ModelClient
 from backend.llm_engine.hold_format import HoldParseError, format_segment, lark_grammar, parse_hold
 from backend.llm_engine.planner import HoldBounds, HoldSegment, hold_bounds, plan_schedule
@@ -200,7 +200,7 @@ class ScheduleEngine:
         self._remember(key, result)
         yield result
 
-    async def refine(self, request: RefinementRequest) -> ModulationSchedule:
+    async def refine(self, request: RefinementRequest) -> Refinement:
         """The modulation loop's refiner: a model-written schedule, or `RefinerDeclined`."""
         template, history = await self._context(request.user_id, request.intent)
         generated = await self.generate(
@@ -216,7 +216,7 @@ class ScheduleEngine:
         )
         if generated.source != "model":
             raise RefinerDeclined(generated.fallback_reason or "the planner's schedule stands")
-        return generated.schedule
+        return Refinement(generated.schedule, generated.template.id, generated.template.version)
 
     async def _context(self, user_id: int, intent: str) -> tuple[PromptTemplate, tuple[HoldSegment, ...]]:
         if self._session_factory is None:

@@ -127,6 +127,9 @@ class Session(Base):
     ended_at: Mapped[datetime | None] = mapped_column()
     rating: Mapped[int | None] = mapped_column(RATING_TYPE)
     feedback_note: Mapped[str | None] = mapped_column(Text)
+    # The template the model wrote the schedule with; null while the planner's schedule stands.
+    prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id", ondelete="SET NULL"))
+    prompt_version: Mapped[int | None] = mapped_column(Integer)
 
     user: Mapped[User] = relationship(back_populates="sessions")
 

@@ -169,6 +169,8 @@ class SessionOut(BaseModel):
     ended_at: datetime | None
     rating: int | None
     feedback_note: str | None
+    prompt_id: int | None = Field(description="The template the model wrote the schedule with, if it did.")
+    prompt_version: int | None
 
 
 # --- library --------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from backend.live.modulation_loop import RefinementRequest
+from backend.live.modulation_loop import Refinement, RefinementRequest
 from backend.llm_engine.planner import PlannerOffsets, plan_schedule
-from backend.models.schedule import ModulationSchedule
 from backend.tests.factories import UserFactory
 from backend.tests.live.conftest import LiveServer, next_frame
 
@@ -24,7 +23,7 @@ class GatedRefiner:
     mode: str
     gate: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def refine(self, request: RefinementRequest) -> ModulationSchedule:
+    async def refine(self, request: RefinementRequest) -> Refinement:
         await self.gate.wait()
         if self.mode == "slow":
             await asyncio.sleep(10)
@@ -34,10 +33,12 @@ class GatedRefiner:
             jump = request.planned.model_copy(deep=True)
             for step in jump.steps[1:]:
                 step.binaural_freq = 29.0  # far faster than any ramp allows
-            return jump
+            return Refinement(jump)
         # "good": the same plan nudged 1 Hz up, as learned offsets or a model might.
-        return plan_schedule(
-            request.intent, request.planned.total_duration_sec / 60, offsets=PlannerOffsets(1.0)
+        return Refinement(
+            plan_schedule(
+                request.intent, request.planned.total_duration_sec / 60, offsets=PlannerOffsets(1.0)
+            )
         )
 
 
