@@ -68,6 +68,7 @@ bench: setup
 	$(BIN)/python -m bench.ws
 	$(BIN)/python -m bench.insights
 	$(BIN)/python -m bench.analysis
+	$(BIN)/python -m bench.library
 	$(BIN)/python -m bench.llm
 	node bench/web_budget.mjs --build
 

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
         "a local model folder, or a Hugging Face model id already in the local cache.",
     )
     models_dir: Path = Field(
-        default=Path("data/models"), description="Where prepared models are kept (the bundled one, converted)."
+        default=Path("data/models"),
+        description="Where prepared models are kept (the bundled one, converted).",
     )
     llm_allow_download: bool = Field(
         default=False, description="Let a Hugging Face model id be downloaded at start-up (off: private)."

@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-Total-Count", "Location"],  # GET /library's total, a scan job's URL
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, auth, sessions, llm, insights, library):

@@ -55,6 +55,8 @@ class LibraryRoots:
             raise ValueError("at least one library root is needed")
         self.configured = list(configured)
         self.real = [_real(root) for root in configured]
+        # Innermost first, as string prefixes: `relative` runs for every listed track.
+        self._prefixes = sorted((os.path.join(root, "") for root in self.real), key=len, reverse=True)
 
     def ensure_default(self) -> None:
         """Create the first root if missing, so a fresh install has a folder to drop music in."""
@@ -67,9 +69,10 @@ class LibraryRoots:
 
     def relative(self, stored_path: str) -> str | None:
         """A stored (absolute, as walked) path relative to its root, or None if under no root."""
-        path = Path(stored_path)
-        root = self.containing(path)
-        return None if root is None else path.relative_to(root).as_posix()
+        for prefix in self._prefixes:
+            if stored_path.startswith(prefix):
+                return stored_path[len(prefix) :].replace(os.sep, "/")
+        return None
 
     def resolve_directory(self, requested: str | Path | None) -> LibraryDirectory:
         """The library directory a user asked for: relative paths are taken from the first root.

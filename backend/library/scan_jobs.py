@@ -29,6 +29,11 @@ from backend.models.schemas import ScanError, ScanJob
 logger = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "failed"]
+MAX_ACTIVE_JOBS = 100
+
+
+class TooManyScans(Exception):
+    """So many scans are queued that another would only wait behind them."""
 
 
 @dataclass
@@ -63,10 +68,15 @@ class ScanJobs:
         self._one_at_a_time = asyncio.Lock()
 
     def start(self, directory: LibraryDirectory) -> str:
-        """Queue a scan of `directory` (or join the one queued or running); returns its job id."""
-        for job in self._jobs.values():
-            if job.active and job.directory.path == directory.path:
+        """Queue a scan of `directory` (or join the one queued or running); returns its job id.
+
+        Raises TooManyScans when MAX_ACTIVE_JOBS are already waiting or running."""
+        active = [job for job in self._jobs.values() if job.active]
+        for job in active:
+            if job.directory.path == directory.path:
                 return job.job_id
+        if len(active) >= MAX_ACTIVE_JOBS:
+            raise TooManyScans(f"{len(active)} scans are already queued or running; try again later.")
         job = _Job(job_id=uuid.uuid4().hex, directory=directory)
         self._jobs[job.job_id] = job
         job.task = asyncio.create_task(self._run(job), name=f"library-scan-{job.job_id}")

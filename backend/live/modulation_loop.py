@@ -10,6 +10,7 @@ or unsafe changes nothing: the planner's schedule simply plays on. Outcomes are 
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -51,8 +52,10 @@ class Refinement:
 
 
 class ScheduleRefiner(Protocol):
-    async def refine(self, request: RefinementRequest) -> Refinement:
-        """A whole schedule for the session (from 0 s); only its future part will be used."""
+    def refine(self, request: RefinementRequest) -> AsyncIterator[Refinement]:
+        """Whole schedules for the session (from 0 s), each better than the last; only their
+        future parts are used. A model yields one as each line it writes settles more steps,
+        so the live socket sends them as they appear."""
         ...
 
 
@@ -79,30 +82,37 @@ class ModulationLoop:
 
     async def _attempt(self, refiner: ScheduleRefiner, request: RefinementRequest) -> Outcome:
         session = request.session_id
+        applied = 0
         try:
             async with asyncio.timeout(self.deadline_sec):
-                refined = await refiner.refine(request)
+                async for refined in refiner.refine(request):
+                    await self.hub.refine(
+                        session,
+                        request.user_id,
+                        refined.schedule,
+                        prompt=(refined.prompt_id, refined.prompt_version),
+                    )
+                    applied += 1
         except RefinerDeclined as declined:
             logger.info("session %s: no refinement (%s); planner plays on", session, declined)
             return "declined"
         except TimeoutError:
             logger.warning(
-                "session %s: refiner missed its %.1f s deadline; planner plays on", session, self.deadline_sec
+                "session %s: refiner missed its %.1f s deadline after %d update(s); the last applied stands",
+                session,
+                self.deadline_sec,
+                applied,
             )
             return "timed_out"
-        except Exception:
-            logger.exception("session %s: refiner failed; planner plays on", session)
-            return "failed"
-        try:
-            await self.hub.refine(
-                session, request.user_id, refined.schedule, prompt=(refined.prompt_id, refined.prompt_version)
-            )
         except ScheduleRejected as rejected:
             logger.warning("session %s: refinement rejected: %s", session, "; ".join(rejected.reasons))
             return "rejected"
         except LookupError:
             return "ended"  # the user ended the session first
-        return "applied"
+        except Exception:
+            logger.exception("session %s: refiner failed; planner plays on", session)
+            return "failed"
+        return "applied" if applied else "declined"
 
     async def close(self) -> None:
         for task in list(self._tasks):

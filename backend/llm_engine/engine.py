@@ -97,6 +97,18 @@ class GeneratedSchedule:
     raw_text: str | None = None
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Steps that just became final, and the whole schedule as the lines so far make it.
+
+    `draft` is None for the arrival (no line written yet); otherwise it is a complete, framed
+    schedule, safe to play while the model writes on.
+    """
+
+    steps: list[ModulationStep]
+    draft: ModulationSchedule | None = None
+
+
 class EngineBusy(Exception):
     """Too many requests are waiting for the model; retry after `retry_after_sec`."""
 
@@ -144,7 +156,7 @@ class ScheduleEngine:
                 return event
         raise AssertionError("stream ended without a schedule")  # pragma: no cover - stream always ends so
 
-    async def stream(self, request: ScheduleRequest) -> AsyncIterator[ModulationStep | GeneratedSchedule]:
+    async def stream(self, request: ScheduleRequest) -> AsyncIterator[Progress | GeneratedSchedule]:
         """Steps as soon as they are final, then the whole schedule (which is authoritative).
 
         The arrival step needs no model and comes at once; each line the model finishes adds
@@ -159,8 +171,7 @@ class ScheduleEngine:
         if cached is not None:
             self._cache.move_to_end(key)
             self.outcomes["cached"] += 1
-            for step in cached.schedule.steps:
-                yield step
+            yield Progress(cached.schedule.steps)
             yield GeneratedSchedule(
                 cached.schedule,
                 "model",
@@ -178,7 +189,7 @@ class ScheduleEngine:
             raise EngineBusy(self._retry_after_sec())
 
         planned = _plan(request, None)
-        yield planned.steps[0]
+        yield Progress([planned.steps[0]])
         first_step_sec = time.perf_counter() - started
         self._waiting += 1
         try:
@@ -189,8 +200,8 @@ class ScheduleEngine:
             queue_sec = time.perf_counter() - started
             run = _Decoding(self, request, bounds, started)
             try:
-                async for step in run.steps():
-                    yield step
+                async for progress in run.progress():
+                    yield progress
                 result = run.result(queue_sec, first_step_sec)
             except _Fallback as fallback:
                 yield self._planner_result(request, started, fallback, queue_sec=queue_sec)
@@ -200,23 +211,34 @@ class ScheduleEngine:
         self._remember(key, result)
         yield result
 
-    async def refine(self, request: RefinementRequest) -> Refinement:
-        """The modulation loop's refiner: a model-written schedule, or `RefinerDeclined`."""
+    async def refine(self, request: RefinementRequest) -> AsyncIterator[Refinement]:
+        """The modulation loop's refiner: a draft per line the model writes, then the final one.
+
+        If the model fails after drafts went out, the session's planned schedule is restored;
+        if it fails before, `RefinerDeclined` says why.
+        """
         template, history = await self._context(request.user_id, request.intent)
-        generated = await self.generate(
-            ScheduleRequest(
-                intent=request.intent,
-                duration_min=request.planned.total_duration_sec / 60,
-                neurotype=request.neurotype,
-                preferences=request.preferences,
-                current_bpm=request.current_bpm,
-                history=history,
-                template=template,
-            )
+        schedule_request = ScheduleRequest(
+            intent=request.intent,
+            duration_min=request.planned.total_duration_sec / 60,
+            neurotype=request.neurotype,
+            preferences=request.preferences,
+            current_bpm=request.current_bpm,
+            history=history,
+            template=template,
         )
-        if generated.source != "model":
-            raise RefinerDeclined(generated.fallback_reason or "the planner's schedule stands")
-        return Refinement(generated.schedule, generated.template.id, generated.template.version)
+        drafted = False
+        async for event in self.stream(schedule_request):
+            if isinstance(event, Progress):
+                if event.draft is not None:
+                    drafted = True
+                    yield Refinement(event.draft, template.id, template.version)
+            elif event.source == "model":
+                yield Refinement(event.schedule, template.id, template.version)
+            elif drafted:
+                yield Refinement(request.planned)
+            else:
+                raise RefinerDeclined(event.fallback_reason or "the planner's schedule stands")
 
     async def _context(self, user_id: int, intent: str) -> tuple[PromptTemplate, tuple[HoldSegment, ...]]:
         if self._session_factory is None:
@@ -273,7 +295,7 @@ class _Decoding:
         self._text = ""
         self._stats = DecodeStats()
 
-    async def steps(self) -> AsyncIterator[ModulationStep]:
+    async def progress(self) -> AsyncIterator[Progress]:
         model = self._engine.client.model
         if model is None:
             raise _Fallback("model_unloaded", "the model went away")
@@ -315,8 +337,7 @@ class _Decoding:
                 if not all(self._bounds.admits(segment) for segment in segments):
                     continue  # only possible unconstrained; the final check refuses it
                 self._segments = segments
-                for step in self._settled_steps():
-                    yield step
+                yield self._settle()
             await worker
         except DecodeCancelled:
             raise _Fallback(
@@ -332,16 +353,17 @@ class _Decoding:
         if self._stats.generated_tokens == 0 and not self._text:
             raise _Fallback("empty", "the model wrote nothing")
 
-    def _settled_steps(self) -> list[ModulationStep]:
-        """Steps of the hold so far that later lines cannot change (everything before the return)."""
+    def _settle(self) -> Progress:
+        """The draft for the lines so far, and its steps that later lines cannot change
+        (everything before the return)."""
         if self._first_model_step_sec is None:
             self._first_model_step_sec = time.perf_counter() - self._started
-        schedule = _plan(self._request, self._segments)
-        settled = [step for step in schedule.steps if step.timestamp_sec < self._bounds.hold_end_sec]
+        draft = ensure_safe(_plan(self._request, self._segments))
+        settled = [step for step in draft.steps if step.timestamp_sec < self._bounds.hold_end_sec]
         # Step 0 (the arrival) went out before decoding began.
         new = settled[max(len(self._sent), 1) :]
         self._sent = settled
-        return new
+        return Progress(new, draft)
 
     def result(self, queue_sec: float, first_step_sec: float) -> GeneratedSchedule:
         try:

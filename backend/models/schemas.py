@@ -187,6 +187,11 @@ def _no_control_chars(value: str) -> str:
     # File names may begin or end with spaces, so unlike _clean_text nothing is trimmed.
     if _CONTROL_CHARS.search(value):
         raise ValueError("must not contain control characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")  # JSON may carry lone surrogates, which no file system path holds
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text") from None
     return value
 
 

@@ -22,6 +22,7 @@ from backend.library.roots import (
     NotALibraryDirectory,
     OutsideLibraryRoots,
 )
+from backend.library.scan_jobs import TooManyScans
 from backend.models.orm import LibraryTrack as TrackRow
 from backend.models.schemas import LibraryQuery, LibraryRoot, LibraryTrack, ScanJob, ScanRequest
 from backend.routers.deps import CurrentUser, SessionDep, StateDep, get_current_user
@@ -59,8 +60,9 @@ def _track_out(row: TrackRow, state: StateDep) -> LibraryTrack:
         filename=row.filename,
         file_path=relative if relative is not None else row.filename,  # never an absolute path
         format=row.format,
-        duration_sec=row.duration_sec,
-        bpm=row.bpm,
+        # MySQL's FLOAT is single precision: 119.99 would come back as 119.98999786376953.
+        duration_sec=None if row.duration_sec is None else round(row.duration_sec, 3),
+        bpm=None if row.bpm is None else round(row.bpm, 2),
         key_signature=row.key_signature,
         tags=row.tags,
         size_bytes=row.size_bytes,
@@ -107,9 +109,15 @@ def _directory(state: StateDep, requested: str | None) -> LibraryDirectory:
     response_model=ScanJob,
     responses={202: {"description": "Still scanning: poll the Location"}, 403: {"description": "Outside"}},
 )
-async def scan(body: ScanRequest, user: CurrentUser, state: StateDep, response: Response) -> ScanJob:
+async def scan(
+    body: ScanRequest, user: CurrentUser, db: SessionDep, state: StateDep, response: Response
+) -> ScanJob:
+    await db.close()  # waiting up to wait_sec must not hold a pooled connection
     directory = _directory(state, body.directory_path)
-    job_id = state.scan_jobs.start(directory)
+    try:
+        job_id = state.scan_jobs.start(directory)
+    except TooManyScans as error:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error), {"Retry-After": "60"}) from None
     job = await state.scan_jobs.wait(job_id, body.wait_sec)
     if job is None:  # forgotten already: only if a flood of scans pushed it out of the registry
         raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
@@ -128,8 +136,9 @@ async def scan_status(job_id: JobId, user: CurrentUser, state: StateDep) -> Scan
 
 
 @router.get("/scan/{job_id}/events", response_class=StreamingResponse)
-async def scan_events(job_id: JobId, user: CurrentUser, state: StateDep) -> StreamingResponse:
+async def scan_events(job_id: JobId, user: CurrentUser, db: SessionDep, state: StateDep) -> StreamingResponse:
     """Server-sent events: a ScanJob snapshot whenever it changes, until the scan ends."""
+    await db.close()  # the stream may last minutes; it needs no connection
     if state.scan_jobs.snapshot(job_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
 
@@ -140,7 +149,8 @@ async def scan_events(job_id: JobId, user: CurrentUser, state: StateDep) -> Stre
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 
-@router.api_route("/{track_id}/stream", methods=["GET", "HEAD"], response_class=Response)
+@router.get("/{track_id}/stream", response_class=Response)
+@router.head("/{track_id}/stream", response_class=Response, include_in_schema=False)
 async def stream(
     track_id: TrackId,
     request: Request,

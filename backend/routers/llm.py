@@ -24,8 +24,7 @@ from backend.app_state import AppState
 from backend.live.frames import AuthMessage
 from backend.live.hub import ResumePoint
 from backend.live.socket_pump import pump
-from backend.llm_engine.engine import EngineBusy, GeneratedSchedule, request_for
-from backend.models.schedule import ModulationStep
+from backend.llm_engine.engine import EngineBusy, GeneratedSchedule, Progress, request_for
 from backend.models.schemas import GenerateSchedule, GenerationTiming, PromptRef, ScheduleGenerated
 from backend.routers.deps import CurrentUser, SessionDep, StateDep, ensure_self
 from backend.security.tokens import InvalidToken, user_id_from_token
@@ -127,14 +126,15 @@ async def generate_schedule(
 
 
 async def _ndjson(
-    first: ModulationStep | GeneratedSchedule, rest: AsyncIterator[ModulationStep | GeneratedSchedule]
+    first: Progress | GeneratedSchedule, rest: AsyncIterator[Progress | GeneratedSchedule]
 ) -> AsyncIterator[str]:
     event = first
     while True:
         if isinstance(event, GeneratedSchedule):
             yield '{"schedule":' + _generated(event).model_dump_json() + "}\n"
             return
-        yield '{"step":' + event.model_dump_json() + "}\n"
+        for step in event.steps:
+            yield '{"step":' + step.model_dump_json() + "}\n"
         event = await anext(rest)
 
 

@@ -129,9 +129,12 @@ export default function MusicPanel({ targetBpm, music, entrain, playing, onLoade
           {load.track.filename} could not be used: {load.message}
         </p>
       ) : null}
-      <label className="row">
-        <input type="checkbox" checked={entrain} onChange={(e) => onEntrainChange(e.target.checked)} /> Gentle pulse on my
-        music (a soft rise and fall in loudness at the session&apos;s rate, in every part of the session)
+      <label className="check">
+        <input type="checkbox" checked={entrain} onChange={(e) => onEntrainChange(e.target.checked)} />
+        <span>
+          Gentle pulse on my music <span className="muted">(a soft rise and fall in loudness in time with the session, all the way
+          through rather than only in its ambient parts)</span>
+        </span>
       </label>
       <div className="row">
         <button className="secondary" type="button" aria-expanded={open} aria-controls="music-picker" onClick={() => setOpen(!open)}>

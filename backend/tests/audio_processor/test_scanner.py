@@ -99,8 +99,9 @@ async def test_scan_analyses_real_tracks_and_records_each_failure(root: Path, tm
         assert analysis.key == track.key
         assert analysis.duration_sec == pytest.approx(8.0, abs=0.1)
     for name, words in FAILING.items():
-        assert rows[name].analysis.error, name
-        assert words in rows[name].analysis.error
+        error = rows[name].analysis.error
+        assert error, name
+        assert words in error
     reported = dict(progress.errors)
     assert set(reported) == set(FAILING) | set(REFUSED)
 

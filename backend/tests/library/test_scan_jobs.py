@@ -3,7 +3,10 @@
 import asyncio
 from pathlib import Path
 
-from backend.audio_processor.scanner import ScanOptions
+import pytest
+
+from backend.audio_processor.scanner import KnownFile, ScanOptions
+from backend.library import scan_jobs
 from backend.library.roots import LibraryRoots
 from backend.library.scan_jobs import ScanJobs
 from backend.tests.audio_processor.hostile_analysis import hang_or_crash, no_warm_up
@@ -101,7 +104,7 @@ async def test_finished_jobs_are_forgotten_beyond_the_limit(tmp_path: Path) -> N
 
 async def test_a_failing_index_fails_the_job_not_the_server(tmp_path: Path) -> None:
     class BrokenIndex(MemoryIndex):
-        async def known_files(self, directory: Path) -> dict[str, object]:  # type: ignore[override]
+        async def known_files(self, directory: Path) -> dict[str, KnownFile]:
             raise ConnectionError("database went away")
 
     roots = LibraryRoots([tmp_path])
@@ -113,3 +116,18 @@ async def test_a_failing_index_fails_the_job_not_the_server(tmp_path: Path) -> N
     assert job is not None
     assert job.status == "failed"
     assert job.errors[-1].error == "scan failed: database went away"
+
+
+async def test_the_queue_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan_jobs, "MAX_ACTIVE_JOBS", 2)
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    (tmp_path / "a" / "hang.wav").write_bytes(b"x")
+    jobs, roots = _jobs(tmp_path)
+    try:
+        jobs.start(roots.resolve_directory("a"))
+        jobs.start(roots.resolve_directory("b"))
+        with pytest.raises(scan_jobs.TooManyScans):
+            jobs.start(roots.resolve_directory("c"))
+    finally:
+        await jobs.close()

@@ -5,6 +5,7 @@ The refiners here stand in for the model engine (a later issue), which plugs in 
 """
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ class GatedRefiner:
     mode: str
     gate: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def refine(self, request: RefinementRequest) -> Refinement:
+    async def refine(self, request: RefinementRequest) -> AsyncIterator[Refinement]:
         await self.gate.wait()
         if self.mode == "slow":
             await asyncio.sleep(10)
@@ -33,9 +34,10 @@ class GatedRefiner:
             jump = request.planned.model_copy(deep=True)
             for step in jump.steps[1:]:
                 step.binaural_freq = 29.0  # far faster than any ramp allows
-            return Refinement(jump)
+            yield Refinement(jump)
+            return
         # "good": the same plan nudged 1 Hz up, as learned offsets or a model might.
-        return Refinement(
+        yield Refinement(
             plan_schedule(
                 request.intent, request.planned.total_duration_sec / 60, offsets=PlannerOffsets(1.0)
             )

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from backend.llm_engine.client import ModelClient
-from backend.llm_engine.engine import EngineBusy, GeneratedSchedule, ScheduleEngine, ScheduleRequest
+from backend.llm_engine.engine import EngineBusy, GeneratedSchedule, Progress, ScheduleEngine, ScheduleRequest
 from backend.llm_engine.planner import FAMILIES, HoldBounds, hold_bounds
 from backend.llm_engine.validator import schedule_violations
 from backend.models.enums import Neurotype
-from backend.models.schedule import ModulationSchedule, ModulationStep
+from backend.models.schedule import ModulationSchedule
 from backend.models.schemas import UserPreferences
 from backend.tests.model_fixtures import model_settings
 
@@ -83,13 +83,23 @@ async def test_every_intent_gets_a_valid_on_band_schedule_from_the_model(
 
 
 async def test_steps_stream_first_and_match_the_final_schedule(bundled_client: ModelClient) -> None:
-    events = [event async for event in _engine(bundled_client).stream(ScheduleRequest("reading", 40))]
-    *steps, final = events
+    request = ScheduleRequest("reading", 40)
+    events = [event async for event in _engine(bundled_client).stream(request)]
+    final = events.pop()
+    progress = [event for event in events if isinstance(event, Progress)]
     assert isinstance(final, GeneratedSchedule)
     assert final.source == "model"
-    assert all(isinstance(step, ModulationStep) for step in steps)
+    assert len(progress) == len(events)
+    assert progress[0].draft is None  # the arrival, known before the model writes a word
+    steps = [step for event in progress for step in event.steps]
     assert len(steps) >= 2  # the arrival, then at least one step the model settled
     assert final.schedule.steps[: len(steps)] == steps
+    hold_end_sec = _bounds(request).hold_end_sec
+    for event in progress[1:]:  # each draft is a whole schedule, safe to play while the model writes
+        assert event.draft is not None
+        assert schedule_violations(event.draft) == []
+        settled = [step for step in event.draft.steps if step.timestamp_sec < hold_end_sec]
+        assert final.schedule.steps[: len(settled)] == settled
     assert final.timing.first_step_sec is not None
     assert final.timing.first_model_step_sec is not None
     assert final.timing.first_step_sec < final.timing.first_model_step_sec <= final.timing.total_sec

@@ -206,6 +206,11 @@ async def test_scan_paths_outside_the_roots_are_refused(
     for body in ({"directory_path": "a\x00b"}, {"directory_path": ""}, {"wait_sec": 31}, {"extra": 1}):
         response = await client.post("/library/scan", json=body, headers=user.headers)
         assert response.status_code == 422, (body, response.text)
+    lone_surrogate = b'{"directory_path": "a\\ud800"}'
+    response = await client.post(
+        "/library/scan", content=lone_surrogate, headers={**user.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
 
 
 async def test_a_long_scan_answers_202_and_can_be_followed(

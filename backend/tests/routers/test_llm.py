@@ -55,7 +55,7 @@ async def test_without_a_model_the_planner_answers(client: httpx.AsyncClient, us
     ],
 )
 async def test_bad_requests_are_refused(
-    client: httpx.AsyncClient, users: UserFactory, body: dict, status: int
+    client: httpx.AsyncClient, users: UserFactory, body: dict[str, object], status: int
 ) -> None:
     user = await users.create()
     response = await client.post(PATH, json=body, headers=user.headers)

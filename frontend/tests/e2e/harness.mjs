@@ -60,15 +60,21 @@ export async function startApp(env = {}) {
     env: serverEnv,
     stdio: ["ignore", "ignore", "inherit"],
   });
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      if ((await fetch(`${baseUrl}/health`)).ok) break;
-    } catch {
-      // not up yet
+  let browser;
+  try {
+    for (let i = 0; i < 300; i += 1) {
+      try {
+        if ((await fetch(`${baseUrl}/health`)).ok) break;
+      } catch {
+        // not up yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  } catch (error) {
+    server.kill("SIGTERM"); // else the test process waits on it forever
+    throw error;
   }
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
   return {
     baseUrl,
     browser,

@@ -82,7 +82,7 @@ test("scan the library with a progress bar, filter by tempo, preview a track, pl
     new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
   });
   await page.getByRole("button", { name: "Scan library" }).click();
-  await page.getByRole("button", { name: "Scanning…" }).waitFor();
+  await page.locator("#scan-progress").waitFor({ timeout: 60_000 });
   await page.screenshot({ path: path.join(shots, "10-library-scanning.png"), fullPage: true });
   await page.getByText(/Scan finished in/).waitFor({ timeout: 120_000 });
   const seen = await page.evaluate(() => window.scanSeen);
@@ -128,11 +128,11 @@ test("scan the library with a progress bar, filter by tempo, preview a track, pl
     const audio = document.querySelector("[data-testid=preview]");
     return audio && audio.readyState >= 2 && audio.currentTime > 0.3;
   });
-  const volume = await player.evaluate((audio) => {
-    audio.volume = 1; // as if dragged all the way up
-    return audio.volume;
+  assert.ok((await player.evaluate((audio) => audio.volume)) <= cap + 1e-6, "the preview starts at or below the cap");
+  await player.evaluate((audio) => {
+    audio.volume = 1; // as if the player's own slider were dragged all the way up
   });
-  assert.ok(volume <= cap + 1e-6, `preview volume ${volume} above the cap ${cap}`);
+  await page.waitForFunction((limit) => document.querySelector("[data-testid=preview]").volume <= limit + 1e-6, cap, { timeout: 2000 });
   await page.screenshot({ path: path.join(shots, "12-library-preview.png"), fullPage: true });
   await player.evaluate((audio) => audio.pause());
 
@@ -145,6 +145,8 @@ test("scan the library with a progress bar, filter by tempo, preview a track, pl
   await page.getByRole("button", { name: "Play" }).click();
   await page.getByRole("button", { name: "Pause" }).waitFor();
   await page.getByRole("button", { name: "Choose a track" }).click();
+  await page.getByRole("button", { name: "Play groove 100.wav under the session" }).waitFor();
+  await page.screenshot({ path: path.join(shots, "13-session-picker.png"), fullPage: true });
   await page.getByRole("button", { name: "Play groove 100.wav under the session" }).click();
   await page.getByText("groove 100.wav plays under the session.").waitFor({ timeout: 30_000 });
   const music = await page.evaluate(() => window.neurotune.engine()?.music);
@@ -153,7 +155,7 @@ test("scan the library with a progress bar, filter by tempo, preview a track, pl
   assert.ok(Math.abs(music.trackBpm - 100) <= 2, `music tempo ${music.trackBpm}`);
   assert.equal(music.lockedToBeat, true, "the beat grid from the scan locks the pulse to the track's beats");
   await page.getByLabel(/Gentle pulse on my music/).check();
-  await page.screenshot({ path: path.join(shots, "13-session-music.png"), fullPage: true });
+  await page.screenshot({ path: path.join(shots, "14-session-music.png"), fullPage: true });
 
   // The beat slider: the engine glides to a manual beat at no more than 0.2 Hz/s.
   const beatAt = () => page.evaluate(() => window.neurotune.engine()?.beatHz);
@@ -197,6 +199,6 @@ test("the library is usable at 200% zoom and by keyboard", async () => {
   await page.keyboard.press("Enter");
   await page.getByTestId("preview").waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.tagName), "AUDIO", "focus moves to the player");
-  await page.screenshot({ path: path.join(shots, "14-library-zoomed.png"), fullPage: true });
+  await page.screenshot({ path: path.join(shots, "15-library-zoomed.png"), fullPage: true });
   await context.close();
 });
