@@ -82,17 +82,25 @@ class ModulationLoop:
 
     async def _attempt(self, refiner: ScheduleRefiner, request: RefinementRequest) -> Outcome:
         session = request.session_id
-        applied = 0
+        applied = rejected = 0
         try:
             async with asyncio.timeout(self.deadline_sec):
                 async for refined in refiner.refine(request):
-                    await self.hub.refine(
-                        session,
-                        request.user_id,
-                        refined.schedule,
-                        prompt=(refined.prompt_id, refined.prompt_version),
-                    )
-                    applied += 1
+                    try:
+                        await self.hub.refine(
+                            session,
+                            request.user_id,
+                            refined.schedule,
+                            prompt=(refined.prompt_id, refined.prompt_version),
+                        )
+                    except ScheduleRejected as refusal:
+                        # A later draft may still fit (e.g. once it no longer touches a sent step).
+                        rejected += 1
+                        logger.warning(
+                            "session %s: refinement rejected: %s", session, "; ".join(refusal.reasons)
+                        )
+                    else:
+                        applied += 1
         except RefinerDeclined as declined:
             logger.info("session %s: no refinement (%s); planner plays on", session, declined)
             return "declined"
@@ -104,15 +112,14 @@ class ModulationLoop:
                 applied,
             )
             return "timed_out"
-        except ScheduleRejected as rejected:
-            logger.warning("session %s: refinement rejected: %s", session, "; ".join(rejected.reasons))
-            return "rejected"
         except LookupError:
             return "ended"  # the user ended the session first
         except Exception:
             logger.exception("session %s: refiner failed; planner plays on", session)
             return "failed"
-        return "applied" if applied else "declined"
+        if applied:
+            return "applied"
+        return "rejected" if rejected else "declined"
 
     async def close(self) -> None:
         for task in list(self._tasks):
