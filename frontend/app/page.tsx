@@ -7,6 +7,7 @@ import { useState, type FormEvent } from "react";
 import ErrorAlert from "@/components/ErrorAlert";
 import EvidenceNote from "@/components/EvidenceNote";
 import ListeningNote from "@/components/ListeningNote";
+import ModelStatus from "@/components/ModelStatus";
 import { useHistoryQuery, useMeQuery, useStartSessionMutation } from "@/lib/api";
 
 const INTENTS: { intent: string; title: string; hint: string }[] = [
@@ -67,6 +68,7 @@ function Dashboard({ defaultMinutes }: { defaultMinutes: number }) {
         <button className="primary" type="submit" disabled={isLoading}>
           Start session
         </button>
+        <ModelStatus />
       </form>
       <section className="panel" aria-labelledby="recent-heading">
         <h2 id="recent-heading">Recent sessions</h2>

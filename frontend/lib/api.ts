@@ -79,6 +79,7 @@ export const api = createApi({
     login: build.mutation<{ token: string; expires_in: number }, { email: string; password: string }>({
       query: (body) => ({ url: "auth/login", method: "POST", body }),
     }),
+    health: build.query<HealthReport, void>({ query: () => "health" }),
     me: build.query<User, void>({ query: () => "auth/me", providesTags: ["Me"] }),
     updateMe: build.mutation<User, { neurotype?: Neurotype; preferences?: UserPreferences }>({
       query: (body) => ({ url: "auth/me", method: "PATCH", body }),
@@ -127,7 +128,16 @@ export function signedIn(token: string): ReturnType<typeof api.util.resetApiStat
   return api.util.resetApiState();
 }
 
+export interface HealthReport {
+  api: "ok";
+  db: "ok" | "error";
+  llm: "disabled" | "loading" | "ok" | "error";
+  db_error: string | null;
+  llm_error: string | null;
+}
+
 export const {
+  useHealthQuery,
   useRegisterMutation,
   useLoginMutation,
   useMeQuery,

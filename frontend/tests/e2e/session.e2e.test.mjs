@@ -75,6 +75,8 @@ test("sign up, play a focus session that measures right, end it with a rating", 
 
   await page.goto(`${baseUrl}/`);
   await page.getByRole("button", { name: /Deep focus/ }).click();
+  // The server loads the bundled model in the background; the dashboard follows it until it is ready.
+  await page.getByTestId("model-status").getByText("Local model: ready", { exact: false }).waitFor({ timeout: 90_000 });
   await page.screenshot({ path: path.join(shots, "04-dashboard.png"), fullPage: true });
   await page.getByRole("button", { name: "Start session" }).click();
   await page.waitForURL(/\/session\/\?id=\d+/);
