@@ -24,7 +24,11 @@ def running_server(database_url: str, data_dir: Path, **settings: str) -> Iterat
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUROTUNE_")}
     env.update(
-        NEUROTUNE_DATABASE_URL=database_url, NEUROTUNE_DATA_DIR=str(data_dir), NEUROTUNE_LOG_LEVEL="WARNING"
+        NEUROTUNE_DATABASE_URL=database_url,
+        NEUROTUNE_DATA_DIR=str(data_dir),
+        NEUROTUNE_LOG_LEVEL="WARNING",
+        # These benches measure the API; the model has its own (bench/llm.py) and would steal the CPU.
+        NEUROTUNE_LLM_MODEL="none",
     )
     env.update({f"NEUROTUNE_{key.upper()}": value for key, value in settings.items()})
     server = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env=env)

@@ -21,6 +21,8 @@ class PromptSeed:
     name: str
     template: str
     version: int = 1
+    model: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    """The model the template was written and tested for (the bundled one)."""
 
 
 SCHEDULE_PROMPT_NAME = "modulation_schedule"
@@ -52,7 +54,7 @@ DEFAULT_PROMPTS: tuple[PromptSeed, ...] = (
 """Variable parts come last and the intent at the very end, so consecutive prompts share a long
 prefix (and its cached keys/values)."""
 
-_SUPERSEDED_TEMPLATES = frozenset(
+SUPERSEDED_TEMPLATES = frozenset(
     {
         "You design gentle sound sessions. Write a modulation schedule as JSON for the intent "
         '"{intent}", {duration_min} minutes long, for a listener who is {neurotype}. '
@@ -125,10 +127,10 @@ async def seed_prompts(db: AsyncSession) -> int:
     for seed in DEFAULT_PROMPTS:
         row = stored.get(seed.name)
         if row is None:
-            db.add(Prompt(name=seed.name, template=seed.template, version=seed.version))
+            db.add(Prompt(name=seed.name, template=seed.template, version=seed.version, model=seed.model))
             added += 1
-        elif row.version < seed.version and row.template in _SUPERSEDED_TEMPLATES:
-            row.template, row.version = seed.template, seed.version
+        elif row.version < seed.version and row.template in SUPERSEDED_TEMPLATES:
+            row.template, row.version, row.model = seed.template, seed.version, seed.model
     await db.commit()
     return added
 

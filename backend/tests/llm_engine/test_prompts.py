@@ -1,10 +1,17 @@
 """Prompt templates: seeding, and the placeholders, including {history} from the user's ratings."""
 
 import httpx
+from sqlalchemy import select
 
 from backend.insights import best_rated_history
-from backend.llm_engine.prompts import DEFAULT_PROMPTS, render_prompt
-from backend.models.orm import User
+from backend.llm_engine.prompts import (
+    DEFAULT_PROMPTS,
+    PLACEHOLDERS,
+    SUPERSEDED_TEMPLATES,
+    render_prompt,
+    seed_prompts,
+)
+from backend.models.orm import Prompt, User
 from backend.tests.factories import UserFactory
 
 
@@ -23,8 +30,26 @@ def test_known_placeholders_are_filled_and_values_cannot_inject_new_ones() -> No
 
 def test_the_seeded_template_uses_every_placeholder() -> None:
     template = DEFAULT_PROMPTS[0].template
-    for placeholder in ("intent", "duration_min", "current_bpm", "neurotype", "preferences", "history"):
+    for placeholder in PLACEHOLDERS:
         assert "{" + placeholder + "}" in template
+
+
+async def test_setup_upgrades_an_old_default_but_never_an_edited_template(app) -> None:
+    seed = DEFAULT_PROMPTS[0]
+    old_default = next(iter(SUPERSEDED_TEMPLATES))
+    async with app.state.neurotune.session_factory() as db:
+        row = (await db.execute(select(Prompt).where(Prompt.name == seed.name))).scalar_one()
+        row.template, row.version = old_default, 1
+        await db.commit()
+        assert await seed_prompts(db) == 0
+        await db.refresh(row)
+        assert (row.template, row.version) == (seed.template, seed.version)
+
+        row.template, row.version = "my own words {intent}", 1
+        await db.commit()
+        await seed_prompts(db)
+        await db.refresh(row)
+        assert (row.template, row.version) == ("my own words {intent}", 1)
 
 
 async def test_history_carries_the_users_best_rated_sessions_of_that_kind(
