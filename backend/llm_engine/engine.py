@@ -463,7 +463,7 @@ def _render(request: ScheduleRequest, bounds: HoldBounds) -> str:
             # The API allows 100 characters; longer text (e.g. from a script) is cut, not prompted.
             "intent": " ".join(request.intent[:INTENT_MAX_CHARS].split()),
             "duration_min": f"{request.duration_min:g}",
-            "current_bpm": request.current_bpm if request.current_bpm is not None else "none",
+            "current_bpm": f"{request.current_bpm} bpm" if request.current_bpm is not None else "none",
             "neurotype": request.neurotype.value,
             "preferences": f"layer {prefs.preferred_layer}, noise {prefs.noise}",
             "history": history or "(none yet)",

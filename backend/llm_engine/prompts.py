@@ -46,7 +46,7 @@ DEFAULT_PROMPTS: tuple[PromptSeed, ...] = (
             "Segments this listener rated highly before:\n{history}\n"
             "Beat between {beat_range} Hz, tempo between {bpm_range} bpm, layers: {layers}. "
             "The middle part lasts {hold_min} minutes, at most {max_segments} segments. "
-            "The whole session lasts {duration_min} minutes; music now at {current_bpm} bpm.\n"
+            "The whole session lasts {duration_min} minutes; music playing: {current_bpm}.\n"
             'Session intent: "{intent}"'
         ),
     ),
