@@ -263,9 +263,10 @@ async def _analyse_all(
         progress.analysis_started = time.monotonic()
         async for path, analysis in pool.run(by_path, on_start=started):
             if analysis.error is not None:
-                analysis = _trimmed(analysis)
+                relative = _relative(Path(path), root)
+                analysis = _trimmed(analysis, path, relative)
                 progress.failed += 1
-                progress.note_error(_relative(Path(path), root), analysis.error or "")
+                progress.note_error(relative, analysis.error or "")
             else:
                 progress.tracks_analyzed += 1
             progress.files_done += 1
@@ -278,11 +279,12 @@ async def _analyse_all(
         await index.save(batch)
 
 
-def _trimmed(analysis: TrackAnalysis) -> TrackAnalysis:
-    error = analysis.error or "unknown error"
-    if len(error) <= MAX_ERROR_CHARS:
-        return analysis
-    return TrackAnalysis(duration_sec=analysis.duration_sec, error=error[: MAX_ERROR_CHARS - 1] + "…")
+def _trimmed(analysis: TrackAnalysis, path: str, relative: str) -> TrackAnalysis:
+    """The error as users may see it: decoders quote the absolute path, which the API never shows."""
+    error = (analysis.error or "unknown error").replace(path, relative)
+    if len(error) > MAX_ERROR_CHARS:
+        error = error[: MAX_ERROR_CHARS - 1] + "…"
+    return TrackAnalysis(duration_sec=analysis.duration_sec, error=error)
 
 
 def eta_sec(progress: ScanProgress, now: float | None = None) -> float | None:

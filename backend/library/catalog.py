@@ -13,17 +13,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.audio_processor.analyzer import TrackAnalysis
 from backend.audio_processor.scanner import KnownFile, ScannedFile
 from backend.models.orm import LibraryTrack, utcnow
 from backend.models.schemas import LibraryQuery
 
-_ORDER_COLUMNS = {
-    "filename": LibraryTrack.filename,
-    "bpm": LibraryTrack.bpm,
-    "duration": LibraryTrack.duration_sec,
-    "added": LibraryTrack.id,  # ids grow with insertion, and unlike created_at never tie
+_ORDER_COLUMNS: dict[str, list[InstrumentedAttribute[Any]]] = {
+    "filename": [LibraryTrack.filename, LibraryTrack.id],
+    "bpm": [LibraryTrack.bpm, LibraryTrack.filename, LibraryTrack.id],
+    "duration": [LibraryTrack.duration_sec, LibraryTrack.id],
+    "added": [LibraryTrack.id],  # ids grow with insertion, and unlike created_at never tie
 }
 # Parameters per statement stay well under SQLite's 32766 and MySQL's packet limits.
 _WRITE_BATCH = 500
@@ -73,9 +74,11 @@ def _conditions(where: LibraryQuery) -> list[ColumnElement[bool]]:
 
 
 def _order(order: str) -> list[ColumnElement[Any]]:
-    column = _ORDER_COLUMNS[order.lstrip("-")]
+    """ORDER BY for `order`, ending in id so that pages neither repeat nor skip rows. Tempo ties go
+    by name first, which is exactly the (bpm, filename) indexes' own order (their last column is
+    the row id), so a page is read straight off the index instead of sorting the whole range."""
     descending = order.startswith("-")
-    columns = [column] if column is LibraryTrack.id else [column, LibraryTrack.id]  # id: a stable order
+    columns = _ORDER_COLUMNS[order.lstrip("-")]
     return [c.desc() if descending else c.asc() for c in columns]
 
 

@@ -72,8 +72,8 @@ async def library(sessions: async_sessionmaker[AsyncSession]) -> async_sessionma
 
 async def test_filters_by_tempo_format_key_and_name(library: async_sessionmaker[AsyncSession]) -> None:
     assert await _list(library, bpm_min=90, bpm_max=140, order="bpm") == [
-        "mid.flac",
         "100%_done.wav",
+        "mid.flac",
         "fast.mp3",
     ]
     assert await _count(library, bpm_min=90, bpm_max=140) == 3
@@ -109,9 +109,9 @@ async def test_every_order_and_stable_pages(library: async_sessionmaker[AsyncSes
     ]
     assert (await _list(library, order="-added"))[0] == "100%_done.wav"
     assert len(await _list(library, order="duration")) == len(await _list(library, order="-duration")) == 5
-    # Equal tempos tie-break by id, so pages neither repeat nor skip a row.
+    # Equal tempos tie-break by name (then id), so pages neither repeat nor skip a row.
     pages = [await _list(library, order="bpm", limit=1, offset=i) for i in range(5)]
-    assert [p[0] for p in pages] == ["slow.wav", "mid.flac", "100%_done.wav", "fast.mp3", "faster.ogg"]
+    assert [p[0] for p in pages] == ["slow.wav", "100%_done.wav", "mid.flac", "fast.mp3", "faster.ogg"]
 
 
 def test_the_query_itself_is_validated() -> None:
