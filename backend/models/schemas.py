@@ -291,13 +291,17 @@ class GenerateSchedule(StrictModel):
 
 
 class GenerationTiming(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     total_sec: float
     queue_sec: float = Field(description="Time spent waiting for the model (one request at a time).")
     first_step_sec: float | None = Field(description="When the first step was known.")
     first_model_step_sec: float | None = Field(description="When the first model-written step was known.")
-    generated_tokens: int
-    forward_passes: int = Field(description="Model evaluations; forced tokens share one (jump-forward).")
+    prompt_tokens: int
     reused_prompt_tokens: int = Field(description="Prompt tokens whose cached keys/values were reused.")
+    generated_tokens: int
+    forced_tokens: int = Field(description="Tokens the grammar forced (fed without sampling).")
+    forward_passes: int = Field(description="Model evaluations; forced tokens share one (jump-forward).")
     cached: bool = Field(description="The same request was answered before; no model time was spent.")
 
 

@@ -139,20 +139,10 @@ async def _ndjson(
 
 
 def _generated(result: GeneratedSchedule) -> ScheduleGenerated:
-    timing = result.timing
     return ScheduleGenerated(
         **result.schedule.model_dump(),
         source=result.source,
         fallback_reason=result.fallback_reason,
         prompt=PromptRef(id=result.template.id, version=result.template.version),
-        timing=GenerationTiming(
-            total_sec=round(timing.total_sec, 4),
-            queue_sec=round(timing.queue_sec, 4),
-            first_step_sec=timing.first_step_sec,
-            first_model_step_sec=timing.first_model_step_sec,
-            generated_tokens=timing.generated_tokens,
-            forward_passes=timing.forward_passes,
-            reused_prompt_tokens=timing.reused_prompt_tokens,
-            cached=timing.cached,
-        ),
+        timing=GenerationTiming.model_validate(result.timing),
     )
