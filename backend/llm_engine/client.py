@@ -24,6 +24,7 @@ import numpy as np
 
 from backend.config import Settings
 from backend.llm_engine.model_store import BUNDLED_NAME, bundled_model_dir, is_prepared
+from backend.llm_engine.prompts import SYSTEM_MESSAGE
 
 if TYPE_CHECKING:
     import llguidance
@@ -228,14 +229,18 @@ class ModelClient:
             return
         logger.info("loading the language model from %s", self.source)
         try:
-            self.model = load_model(
+            model = load_model(
                 self.source,
                 allow_download=self._settings.llm_allow_download,
                 threads=self._settings.llm_threads,
             )
+            # The system message never changes: computing its keys/values now (and running the
+            # first, slowest forward pass) takes that time off the first request.
+            model.decode(model.chat_prompt(SYSTEM_MESSAGE, ""), None, max_new_tokens=0)
         except Exception as error:  # any loader failure leaves the planner in charge
             self._fail(f"{type(error).__name__}: {error}".splitlines()[0][:300])
             return
+        self.model = model  # only now: requests must never share the model with the warm-up
         self.load_sec = time.perf_counter() - started
         self.status = "ok"
         logger.info("language model ready in %.1f s (%s)", self.load_sec, self.source)

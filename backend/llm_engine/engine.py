@@ -306,7 +306,7 @@ class _Decoding:
 
         def on_text(text: str) -> bool:
             try:
-                segments = parse_hold(text, complete_only=True)
+                segments = parse_hold(text, self._bounds, complete_only=True)
             except HoldParseError:
                 return False  # the final parse reports it
             if len(segments) > len(self._segments):
@@ -367,7 +367,7 @@ class _Decoding:
 
     def result(self, queue_sec: float, first_step_sec: float) -> GeneratedSchedule:
         try:
-            segments = parse_hold(self._text)
+            segments = parse_hold(self._text, self._bounds)
         except HoldParseError as error:
             raise _Fallback("unparsable", str(error)) from None
         outside = [format_segment(segment) for segment in segments if not self._bounds.admits(segment)]
@@ -468,7 +468,7 @@ def _render(request: ScheduleRequest, bounds: HoldBounds) -> str:
             "preferences": f"layer {prefs.preferred_layer}, noise {prefs.noise}",
             "history": history or "(none yet)",
             "beat_range": f"{bounds.beat_hz[0]:g} and {bounds.beat_hz[1]:g}",
-            "bpm_range": f"{bounds.bpm[0]} and {bounds.bpm[1]}",
+            "bpm_range": f"{bounds.bpm[0]}-{bounds.bpm[1]}",
             "layers": ", ".join(bounds.layers),
             "hold_min": bounds.hold_min,
             "max_segments": bounds.max_segments,

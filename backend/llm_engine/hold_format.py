@@ -2,15 +2,17 @@
 
 A model does not write the schedule's JSON: it writes the hold as a few short lines,
 
-    - 5.5 Hz, 60 bpm, isochronic, 8 min
+    - 5.5 Hz, isochronic, 8 min
 
-and the planner frames them (arrival, glides sized to the rate limits, return). Lines are
-~25 tokens, of which the grammar forces all but about six (digits with a choice, the layer,
-whether another line follows), so a hold costs a few dozen forward passes instead of the
-~450 a full JSON schedule takes. The grammar is built per request from the intent's
-`HoldBounds`: beats in 0.5 Hz steps inside the band, tempos inside it, the allowed layers,
-minutes up to the hold's length and no more lines than it has room for. Whatever the model,
-what it can say is on-band.
+and the planner frames them (arrival, glides sized to the rate limits, return). A line is
+~15 tokens, of which the grammar forces all but about five (digits with a choice, the layer,
+whether another line follows), so a hold costs a couple of dozen forward passes instead of
+the ~450 a full JSON schedule takes. The music's tempo is not written: it follows the beat
+across the band (a beat at the band's top gets the band's top tempo), which keeps the two
+coherent and saves two passes a line. The grammar is built per request from the intent's
+`HoldBounds`: beats in 0.5 Hz steps inside the band, the allowed layers, minutes up to the
+hold's length and no more lines than it has room for. Whatever the model, what it can say
+is on-band.
 """
 
 import math
@@ -22,8 +24,7 @@ from backend.models.schedule import Layer
 
 _BEAT_STEP_HZ = 0.5
 _LINE = re.compile(
-    r"- (?P<beat>\d+(?:\.\d+)?) Hz, (?P<bpm>\d+) bpm, "
-    r"(?P<layer>binaural|isochronic|ambient), (?P<minutes>\d+) min"
+    r"- (?P<beat>\d+(?:\.\d+)?) Hz, (?P<layer>binaural|isochronic|ambient), (?P<minutes>\d+) min"
 )
 _LAYERS: tuple[Layer, ...] = ("binaural", "isochronic", "ambient")
 
@@ -33,7 +34,14 @@ class HoldParseError(ValueError):
 
 
 def format_segment(segment: HoldSegment) -> str:
-    return f"- {segment.beat_hz:g} Hz, {segment.bpm} bpm, {segment.layer}, {segment.minutes} min"
+    return f"- {segment.beat_hz:g} Hz, {segment.layer}, {segment.minutes} min"
+
+
+def tempo_for(beat_hz: float, bounds: HoldBounds) -> int:
+    """The tempo at the same place in the BPM band as `beat_hz` in the beat band."""
+    (low_hz, high_hz), (low_bpm, high_bpm) = bounds.beat_hz, bounds.bpm
+    share = (beat_hz - low_hz) / (high_hz - low_hz) if high_hz > low_hz else 0.5
+    return round(low_bpm + min(max(share, 0.0), 1.0) * (high_bpm - low_bpm))
 
 
 def format_hold(segments: Iterable[HoldSegment]) -> str:
@@ -50,21 +58,20 @@ def beat_choices(bounds: HoldBounds) -> list[float]:
 def lark_grammar(bounds: HoldBounds) -> str:
     """A llguidance Lark grammar accepting exactly the holds `bounds` allows, one line each."""
     beats = _alternatives(f"{beat:g}" for beat in beat_choices(bounds))
-    bpms = _alternatives(str(bpm) for bpm in range(bounds.bpm[0], bounds.bpm[1] + 1))
     layers = _alternatives(bounds.layers)
     minutes = _alternatives(str(minute) for minute in range(1, max(bounds.hold_min, 1) + 1))
     return (
         f"start: seg{{1,{bounds.max_segments}}}\n"
-        'seg: "- " BEAT " Hz, " BPM " bpm, " LAYER ", " MINUTES " min\\n"\n'
+        'seg: "- " BEAT " Hz, " LAYER ", " MINUTES " min\\n"\n'
         f"BEAT: {beats}\n"
-        f"BPM: {bpms}\n"
         f"LAYER: {layers}\n"
         f"MINUTES: {minutes}\n"
     )
 
 
-def parse_hold(text: str, *, complete_only: bool = False) -> list[HoldSegment]:
-    """The segments in `text`; with `complete_only`, an unfinished last line is ignored (streaming).
+def parse_hold(text: str, bounds: HoldBounds, *, complete_only: bool = False) -> list[HoldSegment]:
+    """The segments in `text`, tempos from `bounds`; with `complete_only`, an unfinished last
+    line is ignored (streaming).
 
     Raises `HoldParseError` for any line that is not in the format: an unconstrained model's
     prose is refused here, and the engine falls back to the planner.
@@ -78,14 +85,12 @@ def parse_hold(text: str, *, complete_only: bool = False) -> list[HoldSegment]:
             continue
         match = _LINE.fullmatch(line.strip())
         if match is None:
-            raise HoldParseError(
-                f"line {number} is not '- <beat> Hz, <bpm> bpm, <layer>, <minutes> min': {line[:80]!r}"
-            )
+            raise HoldParseError(f"line {number} is not '- <beat> Hz, <layer>, <minutes> min': {line[:80]!r}")
         layer = next(name for name in _LAYERS if name == match["layer"])
         segments.append(
             HoldSegment(
                 beat_hz=float(match["beat"]),
-                bpm=int(match["bpm"]),
+                bpm=tempo_for(float(match["beat"]), bounds),
                 layer=layer,
                 minutes=int(match["minutes"]),
             )

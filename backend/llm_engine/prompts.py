@@ -29,11 +29,11 @@ SCHEDULE_PROMPT_NAME = "modulation_schedule"
 
 SYSTEM_MESSAGE = (
     "You plan the middle part of a gentle sound session for one listener. Write it as 1 to 5 lines, "
-    "one per segment, each exactly like: - 6.5 Hz, 60 bpm, binaural, 8 min\n"
-    "The beat in Hz sets the feel (lower is calmer and sleepier, higher is more alert), bpm is the "
-    "music's tempo, the layer is binaural (needs headphones), isochronic (pulses, works on speakers) "
-    "or ambient (a soft bed), and the minutes say how long the segment lasts. Vary the segments a "
-    "little; follow what the listener rated highly. Write only the lines."
+    "one per segment, each exactly like: - 6.5 Hz, binaural, 8 min\n"
+    "The beat in Hz sets the feel (lower is calmer and sleepier, higher is more alert; the music's "
+    "tempo follows it), the layer is binaural (needs headphones), isochronic (pulses, works on "
+    "speakers) or ambient (a soft bed), and the minutes say how long the segment lasts. Vary the "
+    "segments a little; follow what the listener rated highly. Write only the lines."
 )
 """Fixed, so its tokens' key/value cache is computed once and reused for every request."""
 
@@ -44,7 +44,7 @@ DEFAULT_PROMPTS: tuple[PromptSeed, ...] = (
         template=(
             "Listener: {neurotype}. Preferences: {preferences}.\n"
             "Segments this listener rated highly before:\n{history}\n"
-            "Beat between {beat_range} Hz, tempo between {bpm_range} bpm, layers: {layers}. "
+            "Beat between {beat_range} Hz (tempo {bpm_range} bpm), layers: {layers}. "
             "The middle part lasts {hold_min} minutes, at most {max_segments} segments. "
             "The whole session lasts {duration_min} minutes; music playing: {current_bpm}.\n"
             'Session intent: "{intent}"'
