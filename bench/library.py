@@ -17,6 +17,7 @@ import os
 import random
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -136,12 +137,14 @@ def bench_listing(database_url: str, rows: int, requests: int) -> list[tuple[str
         root = Path(tmp) / "library"
         root.mkdir()
         asyncio.run(_fill(database_url, root.resolve(), rows))
-        # No language model: loading it would compete with the requests being timed.
-        server = running_server(
-            database_url, Path(tmp) / "data", library_roots=f'["{root}"]', llm_model="none"
-        )
+        server = running_server(database_url, Path(tmp) / "data", library_roots=f'["{root}"]')
         with server as (base_url, _), httpx.Client(base_url=base_url, timeout=30) as http:
-            body = {"username": "bench_lib", "email": "bench-lib@example.org", "password": "benchmark-pw"}
+            run = uuid.uuid4().hex[:8]  # the MariaDB database keeps users from earlier runs
+            body = {
+                "username": f"bench_{run}",
+                "email": f"bench-{run}@example.org",
+                "password": "benchmark-pw",
+            }
             token = http.post("/auth/register", json=body).json()["token"]
             headers = {"Authorization": f"Bearer {token}"}
             kinds: dict[str, list[dict[str, str | int | float]]] = {"GET /health (baseline)": [{}]}
