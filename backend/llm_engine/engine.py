@@ -157,11 +157,12 @@ class ScheduleEngine:
         raise AssertionError("stream ended without a schedule")  # pragma: no cover - stream always ends so
 
     async def stream(self, request: ScheduleRequest) -> AsyncIterator[Progress | GeneratedSchedule]:
-        """Steps as soon as they are final, then the whole schedule (which is authoritative).
+        """`Progress` as steps become final, then the whole schedule (which is authoritative).
 
         The arrival step needs no model and comes at once; each line the model finishes adds
-        the steps it settles. If the model then fails, the final schedule is the planner's and
-        differs from the steps already sent: consumers replace what they had with it.
+        the steps it settles and a draft of the whole schedule. If the model then fails, the
+        final schedule is the planner's and differs from what was sent: consumers replace what
+        they had with it.
         Raises `EngineBusy` (before yielding anything) when the queue is full.
         """
         started = time.perf_counter()
