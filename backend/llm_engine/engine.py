@@ -24,11 +24,11 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.queries import UserQueries
-from backend.insights import best_rated_history
+from backend.insights import best_rated_history, learned_offsets
 from backend.live.modulation_loop import Refinement, RefinementRequest, RefinerDeclined
 from backend.llm_engine.client import DecodeCancelled, DecodeStats, ModelClient
 from backend.llm_engine.hold_format import HoldParseError, format_segment, lark_grammar, parse_hold
-from backend.llm_engine.planner import HoldBounds, HoldSegment, hold_bounds, plan_schedule
+from backend.llm_engine.planner import HoldBounds, HoldSegment, PlannerOffsets, hold_bounds, plan_schedule
 from backend.llm_engine.prompts import DEFAULT_PROMPTS, SYSTEM_MESSAGE, active_template, render_prompt
 from backend.llm_engine.safety_limits import INTENT_MAX_CHARS
 from backend.llm_engine.validator import ScheduleRejected, ensure_safe
@@ -69,6 +69,8 @@ class ScheduleRequest:
     history: tuple[HoldSegment, ...] = ()
     """Hold levels of the listener's best-rated sessions for this kind of intent."""
     template: PromptTemplate = DEFAULT_TEMPLATE
+    offsets: PlannerOffsets | None = None
+    """What the listener's ratings taught (insights); shapes the planner's schedule if it stands."""
 
 
 @dataclass(frozen=True)
@@ -408,6 +410,7 @@ async def request_for(
     """A request as `user` would make it: their neurotype, preferences, best-rated holds, template."""
     preferences = UserPreferences.model_validate(user.preferences or {})
     template, history = await load_context(db, user, intent)
+    offsets = await learned_offsets(db, user, intent)
     return ScheduleRequest(
         intent=intent,
         duration_min=duration_min or preferences.default_duration_min,
@@ -416,6 +419,7 @@ async def request_for(
         current_bpm=current_bpm,
         history=history,
         template=template,
+        offsets=offsets,
     )
 
 
@@ -451,6 +455,7 @@ def _plan(request: ScheduleRequest, hold: Sequence[HoldSegment] | None) -> Modul
         neurotype=request.neurotype,
         preferences=request.preferences,
         current_bpm=request.current_bpm,
+        offsets=request.offsets,
         hold=hold,
     )
 

@@ -7,7 +7,7 @@ import pytest
 
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import EngineBusy, GeneratedSchedule, Progress, ScheduleEngine, ScheduleRequest
-from backend.llm_engine.planner import FAMILIES, HoldBounds, hold_bounds
+from backend.llm_engine.planner import FAMILIES, HoldBounds, PlannerOffsets, hold_bounds, plan_schedule
 from backend.llm_engine.validator import schedule_violations
 from backend.models.enums import Neurotype
 from backend.models.schedule import ModulationSchedule
@@ -169,8 +169,11 @@ async def test_garbage_from_an_unconstrained_model_falls_back_to_the_planner(ran
     assert sum(count for kind, count in engine.outcomes.items() if kind.startswith("fallback_")) == 1
 
 
-async def test_without_a_model_the_planner_answers_and_says_why() -> None:
+async def test_without_a_model_the_planner_answers_with_what_ratings_taught() -> None:
     client = ModelClient(model_settings("none"))
-    result = await _engine(client).generate(ScheduleRequest("reading", 30))
+    learned = PlannerOffsets(beat_hz=1.0, bpm=4)
+    result = await _engine(client).generate(ScheduleRequest("reading", 30, offsets=learned))
     assert result.source == "planner"
     assert result.fallback_reason == "model_disabled: not loaded"
+    assert result.schedule == plan_schedule("reading", 30, offsets=learned)
+    assert result.schedule != plan_schedule("reading", 30)
