@@ -192,8 +192,8 @@ class ScheduleEngine:
             raise EngineBusy(self._retry_after_sec())
 
         planned = _plan(request, None)
-        yield Progress([planned.steps[0]])
         first_step_sec = time.perf_counter() - started
+        yield Progress([planned.steps[0]])
         self._waiting += 1
         try:
             await self._lock.acquire()

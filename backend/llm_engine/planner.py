@@ -617,6 +617,7 @@ class _Arc:
         # farthest corner: the phases (and every time a written hold depends on) are then known
         # before the hold is written, which lets a model's steps stream as they are decoded.
         targets = band.corners() if written else (hold.centre,)
+        endings = band.corners() if written else tuple(hold)
         phase_sec = min(max(round(_PHASE_FRACTION * total_sec), _PHASE_MIN_SEC), _PHASE_MAX_SEC)
         phases = _fit(
             _Phases(
@@ -628,8 +629,9 @@ class _Arc:
                 waypoint_ramp=max(_ramp_sec(waypoint, level, shaping) for level in targets)
                 if waypoint is not None
                 else 0,
-                # Sized for the farthest level the hold may end on.
-                return_ramp=max(_ramp_sec(level, finale, shaping) for level in (*hold, *band.corners()))
+                # Sized for the farthest level the hold may end on: one of the alternating levels,
+                # or, written, anywhere in the band.
+                return_ramp=max(_ramp_sec(level, finale, shaping) for level in endings)
                 if finale is not None
                 else 0,
                 final_dwell=phase_sec if finale is not None else 0,
