@@ -1,5 +1,5 @@
 """The `neurotune` command: `serve` runs the app, `init-db` migrates and seeds the database, `scan DIR`
-indexes a music folder."""
+indexes a music folder, `openapi` prints the API's document (the web app's types are generated from it)."""
 
 import argparse
 import asyncio
@@ -29,6 +29,19 @@ def _prepare_model(settings: Settings) -> None:
     print(f"bundled model ready in {prepare_bundled_model(settings.models_dir)}")
 
 
+def _openapi(settings: Settings, output: str | None) -> None:
+    import json
+
+    from backend.main import create_app
+
+    document = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        print(document, end="")
+    else:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(document)
+
+
 def _serve(settings: Settings, host: str, port: int, reload: bool) -> None:
     import uvicorn
 
@@ -54,6 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     scan = commands.add_parser("scan", help="index a music folder inside a library root (incremental)")
     scan.add_argument("directory", help="the folder to scan, relative to the current directory")
     commands.add_parser("prepare-model", help="download, verify and convert the bundled model (once)")
+    openapi = commands.add_parser("openapi", help="print the API's OpenAPI document (JSON)")
+    openapi.add_argument("-o", "--output", help="write it to this file instead")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -67,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(scan_command(settings, args.directory))
     elif args.command == "prepare-model":
         _prepare_model(settings)
+    elif args.command == "openapi":
+        _openapi(settings, args.output)
     else:
         _serve(settings, args.host, args.port, args.reload)
 
