@@ -76,7 +76,7 @@ export default function MusicPanel({ targetBpm, music, entrain, playing, onLoade
         bytes = await download();
       }
       setLoad({ phase: "decoding", track });
-      const { decodeTrack } = await import("@/lib/synth");
+      const { decodeTrack } = await import("@/lib/audio");
       let buffer: AudioBuffer;
       try {
         buffer = await decodeTrack(bytes);

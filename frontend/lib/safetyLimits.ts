@@ -1,7 +1,8 @@
 /**
- * The bounds every schedule respects, mirrored from backend/llm_engine/safety_limits.py (the
- * validator enforces them server-side). The engine and the manual controls use these as a
- * backstop, so nothing the listener does by hand can leave the range a schedule may use.
+ * Every numeric bound the web app keeps, defined once. The schedule bounds mirror the backend's
+ * safety limits (the validator enforces them server-side); the engine and the manual controls use
+ * them as a backstop, so nothing the listener does by hand can leave the range a schedule may use.
+ * The listener's settings bounds mirror the backend's UserPreferences and SessionStart.
  */
 import type { Layer, ModulationStep } from "./types";
 
@@ -14,6 +15,13 @@ export const MODULATION_HZ_MAX = 40;
 export const MAX_BEAT_RATE_HZ_PER_SEC = 0.2;
 export const BPM_MIN = 40;
 export const BPM_MAX = 200;
+
+/** Carrier tone range (UserPreferences.carrier_hz): the engine, the slice and the sliders hold it. */
+export const CARRIER_HZ_MIN = 100;
+export const CARRIER_HZ_MAX = 500;
+/** Session length range in minutes (UserPreferences.default_duration_min, SessionStart.duration_min). */
+export const SESSION_MINUTES_MIN = 5;
+export const SESSION_MINUTES_MAX = 240;
 
 export const clamp = (value: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, value));
 

@@ -1,6 +1,6 @@
 /**
  * Where a modulation schedule is at any moment: pure arithmetic, no audio, so charts, the
- * session clock and the audio engine (`lib/synth.ts`) all read the same curve.
+ * session clock and the audio engine (`lib/audio/`) all read the same curve.
  *
  * Glide rule: a step at `timestamp_sec` = t with `ramp_duration_sec` = r glides linearly from
  * whatever value the curve has at t to the step's target during [t, t + r], then holds. The

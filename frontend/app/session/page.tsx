@@ -15,7 +15,7 @@ import SleepTimer, { SLEEP_FADE_SEC } from "@/components/SleepTimer";
 import { errorMessage, loadToken, useEndSessionMutation, useMeQuery, useSessionQuery } from "@/lib/api";
 import { heardBeatHz } from "@/lib/beatOverride";
 import { beatOffsetSec } from "@/lib/library";
-import type { MusicInfo, MusicOptions, SoundEngine } from "@/lib/synth";
+import type { MusicInfo, MusicOptions, SoundEngine } from "@/lib/audio";
 import { sessionBpm } from "@/lib/tempoMatch";
 import type { LibraryTrack, ModulationSchedule } from "@/lib/types";
 import { SessionStreamClient } from "@/lib/wsClient";
@@ -36,7 +36,7 @@ declare global {
     /** Diagnostics: render the current schedule offline (used by the sound check and the e2e tests). */
     neurotune?: {
       schedule: ModulationSchedule;
-      renderOffline: (typeof import("@/lib/synth"))["renderOffline"];
+      renderOffline: (typeof import("@/lib/audio"))["renderOffline"];
       /** What the live engine plays now; null while it is stopped. */
       engine: () => { beatHz: number | null; music: MusicInfo | null } | null;
     };
@@ -46,7 +46,7 @@ declare global {
 const secondsSince = (iso: string): number => (Date.now() - Date.parse(iso)) / 1000;
 
 // Tone.js is loaded when sound is first needed, so the page itself stays light.
-const loadSynth = () => import("@/lib/synth");
+const loadSynth = () => import("@/lib/audio");
 const renderOfflineLazily: NonNullable<Window["neurotune"]>["renderOffline"] = async (...args) =>
   (await loadSynth()).renderOffline(...args);
 

@@ -1,0 +1,11 @@
+/**
+ * The audio engine's public surface, loaded lazily (`import("@/lib/audio")`) when sound is first
+ * needed so that pages stay light. Start with `SoundEngine` (its doc comment) and `SessionGraph`
+ * (the signal graph).
+ */
+export { decodeTrack } from "./decodeTrack";
+export { installLifecycleHandlers, type LifecycleMetadata } from "./lifecycle";
+export type { MusicInfo, MusicOptions } from "./musicPlan";
+export { renderOffline, type OfflineRenderOptions, type RenderedAudio } from "./offline";
+export type { EngineLayer } from "./settings";
+export { SoundEngine, type MusicResult, type StartOptions } from "./SoundEngine";
