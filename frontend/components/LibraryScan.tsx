@@ -6,13 +6,13 @@ import { useEffect, useRef, useState } from "react";
 import ErrorAlert from "@/components/ErrorAlert";
 import { api, useLibraryRootsQuery, useScanJobQuery, useStartScanMutation } from "@/lib/api";
 import { isScanFinished, scanProgress, scanTarget } from "@/lib/library";
-import type { LibraryRoot } from "@/lib/types";
+import type { LibraryRoot, ScanRequest } from "@/lib/types";
 import { useAppDispatch } from "@/stores/store";
 
 const POLL_MS = 500;
 
 /** The API scans the first root when no path is given; another root is named by its path. */
-function scanRequest(roots: LibraryRoot[], index: number): { wait_sec: number; directory_path?: string } {
+function scanRequest(roots: LibraryRoot[], index: number): ScanRequest {
   const root = roots.find((r) => r.index === index);
   return root && root.index !== 0 ? { wait_sec: 0, directory_path: root.path } : { wait_sec: 0 };
 }

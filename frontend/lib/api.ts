@@ -6,15 +6,24 @@ import { createApi, fetchBaseQuery, type FetchBaseQueryError } from "@reduxjs/to
 
 import { libraryParams, totalCount, type LibraryPage, type LibraryQuery } from "./library";
 import type {
+  HealthReport,
+  HistoryQuery,
   InsightsReport,
   LibraryRoot,
   LibraryTrack,
-  ModulationSchedule,
-  Neurotype,
+  Registered,
   ScanJob,
+  ScanRequest,
+  SessionEnd,
+  SessionEnded,
   SessionRecord,
+  SessionStart,
+  SessionStarted,
+  TokenIssued,
   User,
-  UserPreferences,
+  UserLogin,
+  UserRegister,
+  UserUpdate,
 } from "./types";
 
 const TOKEN_KEY = "neurotune.token";
@@ -46,21 +55,6 @@ export function errorMessage(error: unknown): string {
   return "Something went wrong.";
 }
 
-export interface RegisterBody {
-  username: string;
-  email: string;
-  password: string;
-  neurotype: Neurotype;
-  preferences: Partial<UserPreferences>;
-}
-
-export interface SessionStarted {
-  session_id: number;
-  schedule: ModulationSchedule;
-  source: "planner" | "model";
-  started_at: string;
-}
-
 export const api = createApi({
   reducerPath: "api",
   baseQuery: fetchBaseQuery({
@@ -73,31 +67,28 @@ export const api = createApi({
   }),
   tagTypes: ["Me", "Sessions", "Library"],
   endpoints: (build) => ({
-    register: build.mutation<{ user_id: number; token: string; expires_in: number }, RegisterBody>({
+    register: build.mutation<Registered, UserRegister>({
       query: (body) => ({ url: "auth/register", method: "POST", body }),
     }),
-    login: build.mutation<{ token: string; expires_in: number }, { email: string; password: string }>({
+    login: build.mutation<TokenIssued, UserLogin>({
       query: (body) => ({ url: "auth/login", method: "POST", body }),
     }),
     health: build.query<HealthReport, void>({ query: () => "health" }),
     me: build.query<User, void>({ query: () => "auth/me", providesTags: ["Me"] }),
-    updateMe: build.mutation<User, { neurotype?: Neurotype; preferences?: UserPreferences }>({
+    updateMe: build.mutation<User, UserUpdate>({
       query: (body) => ({ url: "auth/me", method: "PATCH", body }),
       invalidatesTags: ["Me"],
     }),
-    startSession: build.mutation<SessionStarted, { intent: string; duration_min: number }>({
+    startSession: build.mutation<SessionStarted, SessionStart>({
       query: (body) => ({ url: "sessions/start", method: "POST", body }),
       invalidatesTags: ["Sessions"],
     }),
-    endSession: build.mutation<
-      { session_id: number; duration_sec: number },
-      { id: number; rating?: number; feedback_note?: string }
-    >({
+    endSession: build.mutation<SessionEnded, SessionEnd & { id: number }>({
       query: ({ id, ...body }) => ({ url: `sessions/${id}/end`, method: "PATCH", body }),
       invalidatesTags: ["Sessions"],
     }),
     session: build.query<SessionRecord, number>({ query: (id) => `sessions/${id}`, providesTags: ["Sessions"] }),
-    history: build.query<SessionRecord[], { limit?: number; offset?: number } | void>({
+    history: build.query<SessionRecord[], Pick<HistoryQuery, "limit" | "offset"> | void>({
       query: (args) => ({ url: "sessions/history", params: { limit: args?.limit ?? 50, offset: args?.offset ?? 0 } }),
       providesTags: ["Sessions"],
     }),
@@ -112,7 +103,7 @@ export const api = createApi({
     }),
     libraryRoots: build.query<LibraryRoot[], void>({ query: () => "library/roots", providesTags: ["Library"] }),
     /** Starts a scan; with wait_sec 0 it answers at once (202, running) and the job is polled. */
-    startScan: build.mutation<ScanJob, { directory_path?: string; wait_sec?: number }>({
+    startScan: build.mutation<ScanJob, ScanRequest>({
       query: (body) => ({ url: "library/scan", method: "POST", body }),
     }),
     scanJob: build.query<ScanJob, string>({ query: (jobId) => `library/scan/${encodeURIComponent(jobId)}` }),
@@ -126,14 +117,6 @@ export const api = createApi({
 export function signedIn(token: string): ReturnType<typeof api.util.resetApiState> {
   saveToken(token);
   return api.util.resetApiState();
-}
-
-export interface HealthReport {
-  api: "ok";
-  db: "ok" | "error";
-  llm: "disabled" | "loading" | "ok" | "error";
-  db_error: string | null;
-  llm_error: string | null;
 }
 
 export const {

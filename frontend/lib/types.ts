@@ -1,24 +1,60 @@
-/** Shapes shared with the backend (backend/models/schedule.py, backend/live/frames.py). */
+/**
+ * The API's shapes under the names the app uses. Everything the backend's OpenAPI document
+ * describes is an alias of the generated `lib/generated/apiSchema.d.ts` (`npm run gen:api`), so it
+ * cannot drift from the backend; only what the document cannot describe is written here by hand.
+ */
+import type { components, paths } from "./generated/apiSchema";
 
-export type Layer = "binaural" | "isochronic" | "ambient";
-export type NoiseColour = "none" | "pink" | "brown";
+type Schemas = components["schemas"];
+/** The query parameters of GET `path`. */
+type QueryOf<Path extends keyof paths> = paths[Path] extends { get: { parameters: { query?: infer Query } } }
+  ? NonNullable<Query>
+  : never;
 
-export interface ModulationStep {
-  timestamp_sec: number;
-  target_bpm: number;
-  /** Beat frequency (binaural), pulse rate (isochronic) or modulation rate (ambient), in Hz. */
-  binaural_freq: number;
-  ramp_duration_sec: number;
-  layer: Layer;
-  noise: NoiseColour;
-}
+export type ModulationStep = Schemas["ModulationStep"];
+export type ModulationSchedule = Schemas["ModulationSchedule"];
+export type Layer = ModulationStep["layer"];
+export type NoiseColour = ModulationStep["noise"];
 
-export interface ModulationSchedule {
-  intent: string;
-  total_duration_sec: number;
-  steps: ModulationStep[];
-}
+export type Neurotype = Schemas["Neurotype"];
+export type UserPreferences = Schemas["UserPreferences"];
+export type User = Schemas["UserOut"];
+export type Registered = Schemas["Registered"];
+export type TokenIssued = Schemas["TokenIssued"];
+export type UserLogin = Schemas["UserLogin"];
+export type UserUpdate = Schemas["UserUpdate"];
+/** POST /auth/register. Every preference has a server-side default, so any of them may be left out. */
+export type UserRegister = Omit<Schemas["UserRegister"], "preferences"> & { preferences?: Partial<UserPreferences> };
 
+export type SessionRecord = Schemas["SessionOut"];
+export type SessionStart = Schemas["SessionStart"];
+export type SessionStarted = Schemas["SessionStarted"];
+export type SessionEnd = Schemas["SessionEnd"];
+export type SessionEnded = Schemas["SessionEnded"];
+export type HistoryQuery = QueryOf<"/sessions/history">;
+
+export type HealthReport = Schemas["HealthReport"];
+
+export type RatingStats = Schemas["RatingStats"];
+export type Range = Schemas["Range"];
+/**
+ * GET /insights/me, one intent family. The backend keys `band` by "beat_hz" and "bpm"
+ * (`propertyNames`), which the generator drops (it gives a string index): the keys are named here.
+ */
+export type FamilyInsights = Omit<Schemas["FamilyInsights"], "band"> & { band: Record<"beat_hz" | "bpm", Range> };
+export type InsightsReport = Omit<Schemas["InsightsReport"], "families"> & { families: FamilyInsights[] };
+
+export type LibraryTrack = Schemas["LibraryTrack"];
+export type LibraryRoot = Schemas["LibraryRoot"];
+export type ScanJob = Schemas["ScanJob"];
+export type ScanRequest = Schemas["ScanRequest"];
+export type AudioFormat = NonNullable<QueryOf<"/library">["format"]>;
+export type LibraryOrder = NonNullable<QueryOf<"/library">["order"]>;
+
+/*
+ * The live stream's frames (backend/live/frames.py) travel over the WebSocket, which the OpenAPI
+ * document does not describe: written by hand, over the generated step.
+ */
 export type FrameType = "schedule" | "step" | "refined" | "end" | "heartbeat";
 
 export interface ModulationUpdate {
@@ -35,113 +71,4 @@ export interface ModulationUpdate {
   starts_at_sec: number | null;
   from_sec: number | null;
   reason: "ended" | "duration_over" | null;
-}
-
-export type Neurotype = "adhd" | "autism" | "anxiety" | "depression" | "neurotypical" | "other";
-
-export interface UserPreferences {
-  volume_max: number;
-  carrier_hz: number;
-  default_duration_min: number;
-  preferred_layer: "auto" | "binaural" | "isochronic";
-  noise: "auto" | NoiseColour;
-  reduced_motion: boolean;
-}
-
-export interface User {
-  id: number;
-  username: string;
-  email: string;
-  neurotype: Neurotype;
-  preferences: UserPreferences;
-  created_at: string;
-  last_active: string;
-  is_active: boolean;
-}
-
-export interface SessionRecord {
-  id: number;
-  user_id: number;
-  intent: string;
-  schedule: ModulationSchedule;
-  duration_sec: number | null;
-  started_at: string;
-  ended_at: string | null;
-  rating: number | null;
-  feedback_note: string | null;
-}
-
-/** GET /insights/me (backend/insights/schemas.py), the parts the app shows. */
-export interface RatingStats {
-  n_sessions: number;
-  mean_rating: number | null;
-}
-
-export interface FamilyInsights {
-  family: string;
-  band: { beat_hz: { low: number; high: number }; bpm: { low: number; high: number } };
-  recommended: { beat_hz: number; bpm: number };
-  confidence: number;
-  source: "user" | "neurotype" | "everyone" | "default";
-  you: RatingStats;
-  clusters: { beat_hz: number; bpm: number; layer: Layer; noise: NoiseColour; you: RatingStats }[];
-}
-
-export interface InsightsReport {
-  n_rated_sessions: number;
-  families: FamilyInsights[];
-}
-
-/** GET /library (backend/routers/library.py): one file of the music library. */
-export type AudioFormat = "wav" | "flac" | "mp3" | "ogg" | "opus";
-
-export interface LibraryTrack {
-  id: number;
-  filename: string;
-  /** Relative to its library root. */
-  file_path: string;
-  format: string | null;
-  duration_sec: number | null;
-  bpm: number | null;
-  /** e.g. "A minor", "F# major". */
-  key_signature: string | null;
-  tags: Record<string, unknown> | null;
-  size_bytes: number | null;
-  analyzed_at: string | null;
-  /** Why the file could not be read or analysed; the rest is then mostly null. */
-  error: string | null;
-  /** Relative, signed and short-lived; works without headers (an <audio> src). Null on error. */
-  stream_url: string | null;
-}
-
-export type LibraryOrder = "filename" | "-filename" | "bpm" | "-bpm" | "duration" | "-duration" | "added" | "-added";
-
-/** POST /library/scan and GET /library/scan/{job_id}. */
-export interface ScanJob {
-  job_id: string;
-  status: "queued" | "running" | "done" | "failed";
-  /** Relative to its library root; "." for the root itself. */
-  directory: string;
-  tracks_found: number;
-  tracks_analyzed: number;
-  skipped: number;
-  failed: number;
-  removed: number;
-  files_done: number;
-  /** Unknown while the files are still being counted. */
-  files_total: number | null;
-  current_file: string | null;
-  /** The last 100 problems; `file` is relative to the library root. */
-  errors: { file: string; error: string }[];
-  eta_sec: number | null;
-  started_at: string | null;
-  finished_at: string | null;
-  elapsed_sec: number;
-}
-
-/** GET /library/roots. */
-export interface LibraryRoot {
-  index: number;
-  path: string;
-  track_count: number;
 }
