@@ -11,7 +11,7 @@ import reducer, {
   sessionLoaded,
   statusChanged,
   volumeChanged,
-} from "@/stores/sessionSlice";
+} from "@/features/session/sessionSlice";
 import type { ModulationSchedule, ModulationUpdate } from "@/lib/types";
 
 const schedule: ModulationSchedule = {

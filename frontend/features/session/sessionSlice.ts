@@ -1,7 +1,14 @@
-/** Playback state of the session being listened to: what the controls show and the engine follows. */
+/**
+ * Playback state of the session being listened to: what the controls show and the engine follows.
+ * Components read it through the slice's selectors, each the smallest thing it renders, so that
+ * the clock's tick (`elapsedSec`, once a second) re-renders only what shows the time.
+ */
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
 
+import { DEFAULT_CARRIER_HZ, DEFAULT_VOLUME_CAP } from "@/lib/audio/levels";
 import { advanceBeat, followSchedule, overrideBeat, type BeatControl } from "@/lib/beatOverride";
+import { CARRIER_HZ_MAX, CARRIER_HZ_MIN, clamp } from "@/lib/safetyLimits";
+import { sessionBpm } from "@/lib/tempoMatch";
 import type { Layer, ModulationSchedule, ModulationUpdate } from "@/lib/types";
 
 export type PlaybackStatus = "idle" | "playing" | "paused" | "ended";
@@ -42,9 +49,9 @@ export const initialSessionState: SessionState = {
   schedule: null,
   status: "idle",
   elapsedSec: 0,
-  carrierHz: 200,
-  volume: 0.5,
-  volumeCap: 0.5,
+  carrierHz: DEFAULT_CARRIER_HZ,
+  volume: DEFAULT_VOLUME_CAP,
+  volumeCap: DEFAULT_VOLUME_CAP,
   balance: 0,
   layers: { binaural: true, isochronic: true, ambient: true },
   beat: { mode: "schedule" },
@@ -55,8 +62,6 @@ export const initialSessionState: SessionState = {
   connection: "offline",
   refinedCount: 0,
 };
-
-const clamp = (value: number, low: number, high: number): number => Math.min(Math.max(value, low), high);
 
 export const sessionSlice = createSlice({
   name: "session",
@@ -75,7 +80,7 @@ export const sessionSlice = createSlice({
       };
     },
     preferencesApplied(state, action: PayloadAction<{ carrierHz: number; volumeCap: number }>) {
-      state.carrierHz = clamp(action.payload.carrierHz, 100, 500);
+      state.carrierHz = clamp(action.payload.carrierHz, CARRIER_HZ_MIN, CARRIER_HZ_MAX);
       state.volumeCap = clamp(action.payload.volumeCap, 0, 1);
       state.volume = Math.min(state.volume, state.volumeCap);
     },
@@ -100,7 +105,7 @@ export const sessionSlice = createSlice({
       state.entrainMusic = action.payload;
     },
     carrierChanged(state, action: PayloadAction<number>) {
-      state.carrierHz = clamp(action.payload, 100, 500);
+      state.carrierHz = clamp(action.payload, CARRIER_HZ_MIN, CARRIER_HZ_MAX);
     },
     volumeChanged(state, action: PayloadAction<number>) {
       // The cap from the user's calibration is hard: the slider cannot pass it.
@@ -127,6 +132,26 @@ export const sessionSlice = createSlice({
       if (frame.type === "end") state.status = "ended";
     },
   },
+  selectors: {
+    selectSessionId: (state) => state.sessionId,
+    selectSchedule: (state) => state.schedule,
+    selectHasSchedule: (state) => state.schedule !== null,
+    /** The tempo a track is fitted to (0 before a schedule is loaded). */
+    selectSessionBpm: (state) => (state.schedule ? sessionBpm(state.schedule) : 0),
+    selectStatus: (state) => state.status,
+    selectIsPlaying: (state) => state.status === "playing",
+    selectElapsedSec: (state) => state.elapsedSec,
+    selectCarrierHz: (state) => state.carrierHz,
+    selectVolume: (state) => state.volume,
+    selectVolumeCap: (state) => state.volumeCap,
+    selectBalance: (state) => state.balance,
+    selectLayers: (state) => state.layers,
+    selectBeat: (state) => state.beat,
+    selectMusic: (state) => state.music,
+    selectEntrainMusic: (state) => state.entrainMusic,
+    selectConnection: (state) => state.connection,
+    selectRefinedCount: (state) => state.refinedCount,
+  },
 });
 
 export const {
@@ -145,5 +170,25 @@ export const {
   connectionChanged,
   frameReceived,
 } = sessionSlice.actions;
+
+export const {
+  selectSessionId,
+  selectSchedule,
+  selectHasSchedule,
+  selectSessionBpm,
+  selectStatus,
+  selectIsPlaying,
+  selectElapsedSec,
+  selectCarrierHz,
+  selectVolume,
+  selectVolumeCap,
+  selectBalance,
+  selectLayers,
+  selectBeat,
+  selectMusic,
+  selectEntrainMusic,
+  selectConnection,
+  selectRefinedCount,
+} = sessionSlice.selectors;
 
 export default sessionSlice.reducer;
