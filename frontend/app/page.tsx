@@ -9,6 +9,7 @@ import EvidenceNote from "@/components/EvidenceNote";
 import ListeningNote from "@/components/ListeningNote";
 import ModelStatus from "@/components/ModelStatus";
 import { useHistoryQuery, useMeQuery, useStartSessionMutation } from "@/lib/api";
+import { SESSION_MINUTES_MAX, SESSION_MINUTES_MIN } from "@/lib/safetyLimits";
 
 const INTENTS: { intent: string; title: string; hint: string }[] = [
   { intent: "deep focus: coding", title: "Deep focus", hint: "coding, writing, study" },
@@ -58,8 +59,8 @@ function Dashboard({ defaultMinutes }: { defaultMinutes: number }) {
         <input
           id="minutes"
           type="range"
-          min={5}
-          max={240}
+          min={SESSION_MINUTES_MIN}
+          max={SESSION_MINUTES_MAX}
           step={5}
           value={minutes}
           onChange={(e) => setMinutes(Number(e.target.value))}

@@ -3,6 +3,7 @@
 import { useEffect, useRef } from "react";
 
 import { smoothLevels } from "@/lib/flashSafety";
+import { clamp } from "@/lib/safetyLimits";
 
 interface Props {
   /** Magnitudes in dB (as from an analyser); null while nothing plays. */
@@ -36,7 +37,7 @@ export default function AudioVisualizer({ readSpectrum, reducedMotion }: Props) 
         for (let bar = 0; bar < BARS; bar += 1) {
           let sum = 0;
           for (let k = 0; k < perBar; k += 1) sum += spectrum[bar * perBar + k] ?? MIN_DB;
-          target[bar] = Math.min(1, Math.max(0, (sum / perBar - MIN_DB) / (MAX_DB - MIN_DB)));
+          target[bar] = clamp((sum / perBar - MIN_DB) / (MAX_DB - MIN_DB), 0, 1);
         }
       }
       levels = smoothLevels(levels, target, (now - last) / 1000);

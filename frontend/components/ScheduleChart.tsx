@@ -1,5 +1,6 @@
 "use client";
 
+import { clamp } from "@/lib/safetyLimits";
 import { formatClock, valuesAt } from "@/lib/scheduleMath";
 import type { ModulationSchedule } from "@/lib/types";
 
@@ -30,7 +31,7 @@ export default function ScheduleChart({ schedule, positionSec }: Props) {
     HEIGHT - PAD.bottom - ((bpm - minBpm) / (maxBpm - minBpm)) * (HEIGHT - PAD.top - PAD.bottom);
   const path = (y: (v: number) => number, key: "beatHz" | "bpm") =>
     points.map((p, i) => `${i ? "L" : "M"}${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`).join(" ");
-  const now = Math.min(Math.max(positionSec, 0), total);
+  const now = clamp(positionSec, 0, total);
   const current = valuesAt(schedule, now);
 
   return (

@@ -1,7 +1,8 @@
+import { clamp } from "@/lib/safetyLimits";
 import { formatClock } from "@/lib/scheduleMath";
 
 export default function SessionTimer({ elapsedSec, totalSec }: { elapsedSec: number; totalSec: number }) {
-  const elapsed = Math.min(Math.max(elapsedSec, 0), totalSec);
+  const elapsed = clamp(elapsedSec, 0, totalSec);
   return (
     <p className="row" aria-live="off">
       <span>

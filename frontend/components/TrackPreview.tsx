@@ -2,6 +2,7 @@
 
 import { useEffect, useRef } from "react";
 
+import { clamp } from "@/lib/safetyLimits";
 import type { LibraryTrack } from "@/lib/types";
 
 interface Props {
@@ -16,7 +17,7 @@ interface Props {
 /** A plain audio player for one track. It never starts by itself: the listener presses play. */
 export default function TrackPreview({ track, volumeCap, onClose, onFailed }: Props) {
   const audio = useRef<HTMLAudioElement>(null);
-  const cap = Math.min(1, Math.max(0, volumeCap));
+  const cap = clamp(volumeCap, 0, 1);
 
   useEffect(() => {
     const element = audio.current;

@@ -3,6 +3,7 @@
  * scan progress wording, and which tracks fit a session's tempo. No fetching here (lib/api.ts does
  * that), so all of it is unit-tested.
  */
+import { clamp } from "./safetyLimits";
 import { formatClock } from "./scheduleMath";
 import { tempoFit, type TempoFit } from "./tempoMatch";
 import type { AudioFormat, LibraryOrder, LibraryTrack, ScanJob } from "./types";
@@ -53,7 +54,7 @@ export function libraryParams(query: LibraryQuery): Record<string, string | numb
     const value = query[name]?.trim();
     if (value) params[name] = value;
   }
-  if (query.limit !== undefined) params.limit = Math.min(PAGE_LIMIT_MAX, Math.max(1, Math.floor(query.limit)));
+  if (query.limit !== undefined) params.limit = clamp(Math.floor(query.limit), 1, PAGE_LIMIT_MAX);
   if (query.offset !== undefined) params.offset = Math.max(0, Math.floor(query.offset));
   if (query.order) params.order = query.order;
   if (query.include_failed) params.include_failed = "true";

@@ -4,6 +4,8 @@
  */
 import * as Tone from "tone";
 
+import { clamp } from "./safetyLimits";
+
 const CALIBRATION_HZ = 250;
 const START_DB = -70;
 const RISE_DB_PER_SEC = 2;
@@ -13,7 +15,7 @@ export const CAP_HEADROOM_DB = 30;
 
 export function capFromThreshold(thresholdGain: number): number {
   const cap = thresholdGain * 10 ** (CAP_HEADROOM_DB / 20);
-  return Math.min(1, Math.max(0.05, Number(cap.toFixed(2))));
+  return clamp(Number(cap.toFixed(2)), 0.05, 1);
 }
 
 /** A tone that starts inaudibly quiet and rises slowly until the user says they hear it. */

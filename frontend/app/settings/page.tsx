@@ -4,6 +4,8 @@ import { useEffect, useRef, useState } from "react";
 
 import ErrorAlert from "@/components/ErrorAlert";
 import { useMeQuery, useUpdateMeMutation } from "@/lib/api";
+import { LISTENING_CHOICES, NEUROTYPE_CHOICES, NOISE_CHOICES } from "@/lib/preferenceOptions";
+import { CARRIER_HZ_MAX, CARRIER_HZ_MIN, SESSION_MINUTES_MAX, SESSION_MINUTES_MIN } from "@/lib/safetyLimits";
 import type { CalibrationTone } from "@/lib/soundCheck";
 import type { Neurotype, User, UserPreferences } from "@/lib/types";
 
@@ -89,29 +91,31 @@ function SettingsForm({ me }: { me: User }) {
         <h2>Preferences</h2>
         <label htmlFor="layer">How you listen</label>
         <select id="layer" value={prefs.preferred_layer} onChange={(e) => set("preferred_layer", e.target.value as UserPreferences["preferred_layer"])}>
-          <option value="auto">Let NeuroTune choose</option>
-          <option value="binaural">Headphones (binaural beats)</option>
-          <option value="isochronic">Speakers or one ear (isochronic pulses)</option>
+          {LISTENING_CHOICES.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.label}
+            </option>
+          ))}
         </select>
         <label htmlFor="noise">Background noise</label>
         <select id="noise" value={prefs.noise} onChange={(e) => set("noise", e.target.value as UserPreferences["noise"])}>
-          <option value="auto">Let NeuroTune choose</option>
-          <option value="none">None</option>
-          <option value="pink">Pink (soft rain)</option>
-          <option value="brown">Brown (deep rumble)</option>
+          {NOISE_CHOICES.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.label}
+            </option>
+          ))}
         </select>
         <label htmlFor="carrier">Carrier tone: {Math.round(prefs.carrier_hz)} Hz</label>
-        <input id="carrier" type="range" min={100} max={500} step={5} value={prefs.carrier_hz} onChange={(e) => set("carrier_hz", Number(e.target.value))} />
+        <input id="carrier" type="range" min={CARRIER_HZ_MIN} max={CARRIER_HZ_MAX} step={5} value={prefs.carrier_hz} onChange={(e) => set("carrier_hz", Number(e.target.value))} />
         <label htmlFor="duration">Default length: {prefs.default_duration_min} minutes</label>
-        <input id="duration" type="range" min={5} max={240} step={5} value={prefs.default_duration_min} onChange={(e) => set("default_duration_min", Number(e.target.value))} />
+        <input id="duration" type="range" min={SESSION_MINUTES_MIN} max={SESSION_MINUTES_MAX} step={5} value={prefs.default_duration_min} onChange={(e) => set("default_duration_min", Number(e.target.value))} />
         <label htmlFor="neurotype">What shapes your sessions</label>
         <select id="neurotype" value={neurotype} onChange={(e) => setNeurotype(e.target.value as Neurotype)}>
-          <option value="neurotypical">Prefer not to say / neurotypical</option>
-          <option value="adhd">ADHD</option>
-          <option value="autism">Autistic</option>
-          <option value="anxiety">Anxiety</option>
-          <option value="depression">Depression</option>
-          <option value="other">Other</option>
+          {NEUROTYPE_CHOICES.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.label}
+            </option>
+          ))}
         </select>
         <label className="row">
           <input type="checkbox" checked={prefs.reduced_motion} onChange={(e) => set("reduced_motion", e.target.checked)} /> Keep the visuals still

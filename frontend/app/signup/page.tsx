@@ -5,17 +5,9 @@ import { useState, type FormEvent } from "react";
 
 import ErrorAlert from "@/components/ErrorAlert";
 import { signedIn, useRegisterMutation } from "@/lib/api";
-import { useAppDispatch } from "@/stores/store";
+import { LISTENING_CHOICES, NEUROTYPE_CHOICES, labelWithHint } from "@/lib/preferenceOptions";
 import type { Neurotype, UserPreferences } from "@/lib/types";
-
-const NEUROTYPES: { value: Neurotype; label: string }[] = [
-  { value: "neurotypical", label: "Prefer not to say / neurotypical" },
-  { value: "adhd", label: "ADHD — a little more stimulation" },
-  { value: "autism", label: "Autistic — slower changes, fewer surprises" },
-  { value: "anxiety", label: "Anxiety — nothing edgy, slow descents" },
-  { value: "depression", label: "Depression" },
-  { value: "other", label: "Other" },
-];
+import { useAppDispatch } from "@/stores/store";
 
 export default function SignupPage() {
   const [register, { isLoading, error }] = useRegisterMutation();
@@ -56,17 +48,19 @@ export default function SignupPage() {
         <input id="password" type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
         <label htmlFor="neurotype">What shapes your sessions</label>
         <select id="neurotype" value={neurotype} onChange={(e) => setNeurotype(e.target.value as Neurotype)}>
-          {NEUROTYPES.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
+          {NEUROTYPE_CHOICES.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {labelWithHint(choice)}
             </option>
           ))}
         </select>
         <label htmlFor="layer">How you listen</label>
         <select id="layer" value={layer} onChange={(e) => setLayer(e.target.value as UserPreferences["preferred_layer"])}>
-          <option value="auto">Let NeuroTune choose</option>
-          <option value="binaural">Headphones (binaural beats)</option>
-          <option value="isochronic">Speakers or one ear (isochronic pulses)</option>
+          {LISTENING_CHOICES.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.label}
+            </option>
+          ))}
         </select>
         <label className="row">
           <input type="checkbox" checked={reducedMotion} onChange={(e) => setReducedMotion(e.target.checked)} /> Keep the
