@@ -10,7 +10,7 @@ from backend.config import Settings, get_settings
 
 def _init_db(settings: Settings) -> None:
     from backend.db.database import create_engine
-    from backend.db.setup import prepare_database
+    from backend.services.bootstrap import prepare_database
 
     async def run() -> int:
         engine = create_engine(settings.resolved_database_url)

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     refine_deadline_sec: float = Field(
         default=20.0, gt=0, description="How long a background refinement may take before it is dropped."
     )
+    refine_max_pending: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
+        description="Background refinements waiting or running at once; more starts keep the planner's "
+        "schedule (recorded as busy).",
+    )
     llm_model: str = Field(
         default="bundled",
         description='"bundled" (SmolLM2-135M-Instruct, prepared by `make setup`), "none" (planner only), '
@@ -64,7 +71,10 @@ class Settings(BaseSettings):
         default=8.0, gt=0, le=120, description="After this, the planner's schedule stands (model too slow)."
     )
     llm_queue_max: int = Field(
-        default=8, ge=1, description="Requests waiting for the model beyond this get 503 + Retry-After."
+        default=8, ge=0, description="Requests waiting for the model beyond this get 503 + Retry-After."
+    )
+    llm_queue_per_user: int = Field(
+        default=2, ge=1, description="Requests one user may have waiting for the model (more: 503)."
     )
     llm_cache_size: int = Field(default=256, ge=0, description="Generated schedules kept for reuse.")
     web_dir: Path = Field(

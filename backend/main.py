@@ -12,7 +12,6 @@ from backend.app_state import AppState
 from backend.body_limit import BodySizeLimit
 from backend.config import Settings, get_settings
 from backend.db.database import create_engine, create_session_factory
-from backend.db.setup import prepare_database
 from backend.errors import install_error_handlers
 from backend.library.roots import LibraryRoots
 from backend.library.scan_jobs import create_scan_jobs
@@ -20,11 +19,28 @@ from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
-from backend.routers import auth, health, insights, library, llm, sessions
+from backend.llm_engine.model_queue import ModelQueue, QueueLimits
+from backend.routers import auth, health, insights, library, live, llm, sessions
 from backend.security.login_throttle import LoginThrottle
+from backend.services.bootstrap import prepare_database
 from backend.web import mount_web_app
 
 logger = logging.getLogger(__name__)
+
+
+def model_queue(settings: Settings) -> ModelQueue:
+    """Turns on the one model: waiting callers first, then background refinements; users in turn."""
+    return ModelQueue(
+        {
+            "interactive": QueueLimits(
+                lane_max=settings.llm_queue_max, per_user_max=settings.llm_queue_per_user
+            ),
+            # The modulation loop admits at most refine_max_pending, one per user; the slack
+            # covers a superseded refinement still leaving the queue.
+            "background": QueueLimits(lane_max=settings.refine_max_pending + 1, per_user_max=2),
+        },
+        typical_turn_sec=settings.llm_deadline_sec / 4,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,10 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         llm.start_loading()  # in the background: the planner answers until the model is ready
         schedules = ScheduleEngine(
             llm,
+            model_queue(settings),
             deadline_sec=settings.llm_deadline_sec,
-            queue_max=settings.llm_queue_max,
             cache_size=settings.llm_cache_size,
-            session_factory=session_factory,
         )
         library_roots = LibraryRoots(settings.library_roots)
         library_roots.ensure_default()
@@ -58,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 hub,
                 refiner=schedules if llm.status != "disabled" else None,
                 deadline_sec=settings.refine_deadline_sec,
+                max_pending=settings.refine_max_pending,
             ),
             llm=llm,
             schedules=schedules,
@@ -75,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.neurotune.scan_jobs.close()
             await app.state.neurotune.modulation_loop.close()
+            schedules.queue.close()
             hub.close()
             await engine.dispose()
 
@@ -94,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Total-Count", "Location"],  # GET /library's total, a scan job's URL
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, auth, sessions, llm, insights, library):
+    for module in (health, auth, sessions, llm, live, insights, library):
         app.include_router(module.router)
     mount_web_app(app, settings.web_dir)  # last: API routes win
     return app

@@ -23,10 +23,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backend.db.database import create_engine
-from backend.llm_engine.planner import plan_schedule
-from backend.llm_engine.validator import ensure_safe
-from backend.models.enums import Neurotype
-from backend.models.schedule import ModulationSchedule
+from backend.schedules.listener import Neurotype
+from backend.schedules.plan import SessionBrief, plan_schedule
+from backend.schedules.schedule import ModulationSchedule
+from backend.schedules.validator import ensure_safe
 from bench.server import running_server
 
 CLIENTS = 50
@@ -184,9 +184,13 @@ def bench_planner(n: int) -> tuple[float, float, float]:
     plan_us: list[float] = []
     for i in range(n):
         started = time.perf_counter()
-        ensure_safe(plan_schedule(INTENTS[i % len(INTENTS)], 5 + i % 236, neurotypes[i % len(neurotypes)]))
+        ensure_safe(
+            plan_schedule(
+                SessionBrief(INTENTS[i % len(INTENTS)], 5 + i % 236, neurotypes[i % len(neurotypes)])
+            )
+        )
         plan_us.append((time.perf_counter() - started) * 1e6)
-    sample = plan_schedule("deep focus: coding", 60).model_dump()
+    sample = plan_schedule(SessionBrief("deep focus: coding", 60)).model_dump()
     started = time.perf_counter()
     for _ in range(n):
         ModulationSchedule.model_validate(sample)

@@ -29,11 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.database import create_engine, create_session_factory
 from backend.db.queries import SessionQueries
-from backend.db.setup import prepare_database
 from backend.insights.clusters import cluster_insights
 from backend.insights.features import sessions_frame
 from backend.insights.model import FAMILIES_BY_NAME, PreferenceModel
-from backend.insights.service import learned_offsets
+from backend.insights.service import learned_for
 from backend.insights.simulation import (
     SIMULATED_INTENTS,
     SIMULATED_NEUROTYPES,
@@ -42,9 +41,11 @@ from backend.insights.simulation import (
     history,
     learning_curve,
 )
-from backend.llm_engine.planner import plan_schedule
-from backend.llm_engine.validator import ensure_safe
-from backend.models.orm import Session, User, utcnow
+from backend.models.orm import ListeningSession, User, utcnow
+from backend.schedules.intents import classify_intent
+from backend.schedules.plan import SessionBrief, plan_schedule
+from backend.schedules.validator import ensure_safe
+from backend.services.bootstrap import prepare_database
 
 CHECKPOINTS = (5, 10, 20, 40)
 FAMILIES = tuple(SIMULATED_INTENTS)
@@ -147,7 +148,7 @@ def _fit_times(n_users: int, sessions_per_family: int, seed: int) -> list[tuple[
 
 
 async def _start_path_ms(seed: int) -> tuple[float, float, int]:
-    """Median ms of learned_offsets (warm caches) and of the rest of a start; rated sessions stored."""
+    """Median ms of learned_for (warm caches) and of the rest of a start; rated sessions stored."""
     world = World(seed=seed)
     rng = np.random.default_rng(seed)
     _, others = history(world, range(1, 251), FAMILIES, 5, rng)
@@ -165,7 +166,7 @@ async def _start_path_ms(seed: int) -> tuple[float, float, int]:
                     ],
                 )
                 await connection.execute(
-                    insert(Session),
+                    insert(ListeningSession),
                     [
                         {
                             "user_id": s.user_id,
@@ -182,10 +183,11 @@ async def _start_path_ms(seed: int) -> tuple[float, float, int]:
             async with create_session_factory(engine)() as db:
                 user = await db.get(User, 251)
                 assert user is not None
-                await learned_offsets(db, user, "coding")  # fills the caches, as the first start does
+                focus = classify_intent("coding")
+                await learned_for(db, user, focus)  # fills the caches, as the first start does
                 insights_ms, rest_ms = [], []
                 for _ in range(100):
-                    insights_ms.append(await _ms(learned_offsets(db, user, "coding")))
+                    insights_ms.append(await _ms(learned_for(db, user, focus)))
                     start = time.perf_counter()
                     session = await _start_without_insights(db, user)
                     rest_ms.append((time.perf_counter() - start) * 1000)
@@ -196,11 +198,11 @@ async def _start_path_ms(seed: int) -> tuple[float, float, int]:
             await engine.dispose()
 
 
-async def _start_without_insights(db: AsyncSession, user: User) -> Session:
+async def _start_without_insights(db: AsyncSession, user: User) -> ListeningSession:
     """What `start_session` does besides asking insights: plan, validate, store."""
-    schedule = ensure_safe(plan_schedule("coding", 30, neurotype=user.neurotype))
+    schedule = ensure_safe(plan_schedule(SessionBrief("coding", 30, neurotype=user.neurotype)))
     return await SessionQueries(db).create(
-        user=user, intent="coding", schedule=schedule.model_dump(mode="json")
+        user=user, intent="coding", schedule=schedule.model_dump(mode="json"), refinement=None
     )
 
 
@@ -255,7 +257,7 @@ def main() -> None:
         "a new rating before each start"
     )
     print(f"{'what':<42}| {'median ms':>9} | {'x baseline':>10}")
-    print(f"{'learned_offsets (read + recommend)':<42}| {insights_ms:>9.2f} | {insights_ms / rest_ms:>10.2f}")
+    print(f"{'learned_for (read + recommend)':<42}| {insights_ms:>9.2f} | {insights_ms / rest_ms:>10.2f}")
     print(f"{'baseline: plan + validate + store':<42}| {rest_ms:>9.2f} | {1.0:>10.2f}")
 
 

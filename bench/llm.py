@@ -30,14 +30,18 @@ from typing import Any
 
 from backend.config import Settings
 from backend.llm_engine.client import LoadedModel, ModelClient, load_model
-from backend.llm_engine.engine import ScheduleEngine, ScheduleRequest
+from backend.llm_engine.engine import ScheduleEngine
 from backend.llm_engine.model_store import GGUF_MEMBER, WHEEL_REQUIREMENT, bundled_model_dir, is_prepared
-from backend.llm_engine.planner import FAMILIES, HoldBounds, hold_bounds
 from backend.llm_engine.prompts import render_prompt
-from backend.llm_engine.safety_limits import BEAT_HZ_MIN, BINAURAL_HZ_MAX, BPM_MAX, BPM_MIN
-from backend.llm_engine.validator import ScheduleRejected, parse_llm_response
-from backend.models.enums import Neurotype
-from backend.models.schedule import ModulationSchedule
+from backend.main import model_queue
+from backend.schedules.hold import HoldBounds
+from backend.schedules.intents import FAMILIES
+from backend.schedules.limits import BEAT_HZ_MIN, BINAURAL_HZ_MAX, BPM_MAX, BPM_MIN
+from backend.schedules.listener import Neurotype
+from backend.schedules.plan import SessionBrief, hold_bounds
+from backend.schedules.refiner import ScheduleRequest
+from backend.schedules.schedule import ModulationSchedule
+from backend.schedules.validator import ScheduleRejected, parse_llm_response
 from backend.tests.llm_engine.intents import INTENTS
 
 NEUROTYPES = list(Neurotype)
@@ -107,21 +111,22 @@ def on_band(schedule: ModulationSchedule, bounds: HoldBounds, *, skip_arrival: b
 
 
 def run_baseline(model: LoadedModel, request: ScheduleRequest) -> Outcome:
+    brief = request.brief
     """Plain `generate` with a JSON-schema logits mask (no jump-forward, no prefix reuse)."""
     import llguidance
     import numpy as np
     import torch
 
     hf_model, tokenizer = model._model, model._tokenizer  # the same weights, driven plainly
-    total_sec = round(request.duration_min * 60)
+    total_sec = round(brief.duration_min * 60)
     prompt = model.chat_prompt(
         BASELINE_SYSTEM,
         render_prompt(
             BASELINE_TEMPLATE,
             {
-                "intent": request.intent,
-                "duration_min": request.duration_min,
-                "neurotype": request.neurotype.value,
+                "intent": brief.intent,
+                "duration_min": brief.duration_min,
+                "neurotype": brief.neurotype.value,
             },
         ),
     )
@@ -152,7 +157,7 @@ def run_baseline(model: LoadedModel, request: ScheduleRequest) -> Outcome:
         )
     elapsed = time.perf_counter() - started
     text = tokenizer.decode(output[0, prompt_len:], skip_special_tokens=True)
-    bounds = hold_bounds(request.intent, request.duration_min, request.neurotype)
+    bounds = hold_bounds(request.brief)
     try:
         schedule = parse_llm_response(text)
     except ScheduleRejected as rejected:
@@ -166,7 +171,7 @@ def run_baseline(model: LoadedModel, request: ScheduleRequest) -> Outcome:
 
 async def run_ours(engine: ScheduleEngine, request: ScheduleRequest) -> Outcome:
     result = await engine.generate(request)
-    bounds = hold_bounds(request.intent, request.duration_min, request.neurotype)
+    bounds = hold_bounds(request.brief)
     timing = result.timing
     return Outcome(
         valid=result.source == "model",
@@ -233,9 +238,9 @@ async def main() -> None:
     client.start_loading()
     if client.wait_loaded() != "ok" or client.model is None:
         raise SystemExit(f"model failed to load: {client.error}")
-    engine = ScheduleEngine(client, deadline_sec=600, queue_max=4, cache_size=0)
+    engine = ScheduleEngine(client, model_queue(settings), deadline_sec=600, cache_size=0)
     requests = [
-        ScheduleRequest(intent, duration_min=30, neurotype=NEUROTYPES[i % len(NEUROTYPES)])
+        ScheduleRequest(SessionBrief(intent, duration_min=30, neurotype=NEUROTYPES[i % len(NEUROTYPES)]))
         for i, intent in enumerate(INTENTS[: args.intents])
     ]
     baseline = [run_baseline(client.model, request) for request in requests]

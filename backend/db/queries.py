@@ -1,15 +1,17 @@
 """CRUD query classes the routers call. Each method is one unit of work on one AsyncSession."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.models.enums import Neurotype
-from backend.models.orm import Session, User, utcnow
+from backend.models.orm import ListeningSession, Prompt, User, utcnow
+from backend.schedules.listener import Neurotype
+from backend.schedules.refiner import RefinementOutcome
 
 
 class AlreadyExists(Exception):
@@ -77,29 +79,42 @@ class UserQueries:
 class SessionQueries:
     db: AsyncSession
 
-    async def create(self, *, user: User, intent: str, schedule: dict[str, Any]) -> Session:
-        session = Session(user_id=user.id, intent=intent, schedule=schedule)
+    async def create(
+        self, *, user: User, intent: str, schedule: dict[str, Any], refinement: RefinementOutcome | None
+    ) -> ListeningSession:
+        session = ListeningSession(user_id=user.id, intent=intent, schedule=schedule, refinement=refinement)
         user.last_active = utcnow()
         self.db.add(session)
         await self.db.commit()
         return session
 
-    async def owned(self, session_id: int, user_id: int) -> Session | None:
+    async def owned(self, session_id: int, user_id: int) -> ListeningSession | None:
         """The session if it exists *and* belongs to the user; others' sessions look absent."""
         result = await self.db.execute(
-            select(Session).where(Session.id == session_id, Session.user_id == user_id)
+            select(ListeningSession).where(
+                ListeningSession.id == session_id, ListeningSession.user_id == user_id
+            )
         )
         return result.scalar_one_or_none()
 
     async def end(
-        self, session: Session, *, ended_at: datetime, rating: int | None, feedback_note: str | None
-    ) -> Session:
+        self, session: ListeningSession, *, ended_at: datetime, rating: int | None, feedback_note: str | None
+    ) -> ListeningSession:
         """End once: the conditional UPDATE makes two concurrent ends produce exactly one winner."""
         duration_sec = max(0, int((ended_at - session.started_at).total_seconds()))
         result = await self.db.execute(
-            update(Session)
-            .where(Session.id == session.id, Session.ended_at.is_(None))
-            .values(ended_at=ended_at, duration_sec=duration_sec, rating=rating, feedback_note=feedback_note)
+            update(ListeningSession)
+            .where(ListeningSession.id == session.id, ListeningSession.ended_at.is_(None))
+            .values(
+                ended_at=ended_at,
+                duration_sec=duration_sec,
+                rating=rating,
+                feedback_note=feedback_note,
+                # A refinement still waiting for the model will never be needed now.
+                refinement=case(
+                    (ListeningSession.refinement == "pending", "ended"), else_=ListeningSession.refinement
+                ),
+            )
             .execution_options(synchronize_session=False)
         )
         await self.db.commit()
@@ -109,19 +124,78 @@ class SessionQueries:
         return session
 
     async def replace_schedule(
-        self, session: Session, schedule: dict[str, Any], prompt: tuple[int | None, int | None] = (None, None)
+        self,
+        session: ListeningSession,
+        schedule: dict[str, Any],
+        prompt: tuple[int | None, int | None] = (None, None),
     ) -> None:
         """Store a refined schedule (the caller has validated it and kept the past intact)."""
         session.schedule = schedule
         session.prompt_id, session.prompt_version = prompt
+        session.refinement = "applied"
         await self.db.commit()
 
-    async def history(self, user_id: int, *, limit: int, offset: int) -> list[Session]:
+    async def record_refinement(self, session_id: int, outcome: RefinementOutcome) -> None:
+        """What became of a pending refinement (an outcome already recorded is kept)."""
+        await self.db.execute(
+            update(ListeningSession)
+            .where(ListeningSession.id == session_id, ListeningSession.refinement == "pending")
+            .values(refinement=outcome)
+            .execution_options(synchronize_session=False)
+        )
+        await self.db.commit()
+
+    async def history(self, user_id: int, *, limit: int, offset: int) -> list[ListeningSession]:
         result = await self.db.execute(
-            select(Session)
-            .where(Session.user_id == user_id)
-            .order_by(Session.started_at.desc(), Session.id.desc())
+            select(ListeningSession)
+            .where(ListeningSession.user_id == user_id)
+            .order_by(ListeningSession.started_at.desc(), ListeningSession.id.desc())
             .limit(limit)
             .offset(offset)
         )
         return list(result.scalars())
+
+
+class PromptDefault(Protocol):
+    """A template as shipped (llm_engine.prompts.PromptSeed)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def template(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def model(self) -> str: ...
+
+
+@dataclass
+class PromptQueries:
+    db: AsyncSession
+
+    async def active(self, name: str) -> Prompt | None:
+        """The template called `name` if it is active, else None (the built-in default answers)."""
+        row: Prompt | None = (
+            await self.db.execute(select(Prompt).where(Prompt.name == name, Prompt.is_active.is_(True)))
+        ).scalar_one_or_none()
+        return row
+
+    async def seed(self, defaults: Iterable[PromptDefault], superseded: frozenset[str]) -> int:
+        """Insert the default templates that are missing (by name); returns how many were added.
+
+        A stored default from an earlier release, still exactly as seeded (its text is in
+        `superseded`), is upgraded in place; rows the user edited are left alone.
+        """
+        stored = {prompt.name: prompt for prompt in (await self.db.execute(select(Prompt))).scalars()}
+        added = 0
+        for seed in defaults:
+            row = stored.get(seed.name)
+            if row is None:
+                self.db.add(
+                    Prompt(name=seed.name, template=seed.template, version=seed.version, model=seed.model)
+                )
+                added += 1
+            elif row.version < seed.version and row.template in superseded:
+                row.template, row.version, row.model = seed.template, seed.version, seed.model
+        await self.db.commit()
+        return added

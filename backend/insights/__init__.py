@@ -8,19 +8,19 @@ from backend.insights.features import RatedSession, ScheduleFeatures, schedule_f
 from backend.insights.model import PreferenceModel, Recommendation
 from backend.insights.recommend import best_rated_schedules, insights_report, planning_offsets, recommend
 from backend.insights.schemas import InsightsReport
-from backend.insights.service import best_rated_history, insights_for, learned_offsets, load_rated_sessions
+from backend.insights.service import Learned, insights_for, learned_for, load_rated_sessions
 
 __all__ = [
     "InsightsReport",
+    "Learned",
     "PreferenceModel",
     "RatedSession",
     "Recommendation",
     "ScheduleFeatures",
-    "best_rated_history",
     "best_rated_schedules",
     "insights_for",
     "insights_report",
-    "learned_offsets",
+    "learned_for",
     "load_rated_sessions",
     "planning_offsets",
     "recommend",

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple, get_args
 import numpy as np
 import pandas as pd
 
-from backend.llm_engine.planner import IntentFamily, classify_intent
-from backend.models.schedule import Layer, NoiseColour
+from backend.schedules.intents import IntentFamily, classify_intent
+from backend.schedules.schedule import Layer, NoiseColour
 
 LAYERS: tuple[Layer, ...] = get_args(Layer)
 NOISES: tuple[NoiseColour, ...] = get_args(NoiseColour)

@@ -26,7 +26,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from backend.insights.features import sessions_frame
-from backend.llm_engine.planner import FAMILIES, IntentFamily, PlannerOffsets
+from backend.schedules.hold import PlannerOffsets
+from backend.schedules.intents import FAMILIES, IntentFamily
 
 Source = Literal["user", "neurotype", "everyone", "default"]
 Level = Literal["user", "neurotype", "everyone"]

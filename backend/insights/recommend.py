@@ -21,7 +21,8 @@ from backend.insights.schemas import (
     RatingStats,
     Setting,
 )
-from backend.llm_engine.planner import FAMILIES, IntentFamily, PlannerOffsets
+from backend.schedules.hold import PlannerOffsets
+from backend.schedules.intents import FAMILIES, IntentFamily
 
 EXPLORE_MIN = 0.25
 EXPLORE_MAX = 0.5

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from backend.models.schedule import Layer, NoiseColour
+from backend.schedules.schedule import Layer, NoiseColour
 
 
 class Range(BaseModel):

@@ -21,15 +21,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Select, Text, select, type_coerce
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from backend.insights.features import RatedSession, sessions_frame
 from backend.insights.model import PreferenceModel
 from backend.insights.recommend import best_rated_schedules, insights_report, planning_offsets
 from backend.insights.schemas import InsightsReport
-from backend.llm_engine.planner import PlannerOffsets, classify_intent
-from backend.models.enums import Neurotype
-from backend.models.orm import Session, User
+from backend.models.orm import ListeningSession, User
+from backend.schedules.hold import PlannerOffsets
+from backend.schedules.intents import IntentFamily
+from backend.schedules.listener import Neurotype
 
 logger = logging.getLogger(__name__)
 
@@ -80,36 +82,40 @@ async def load_rated_sessions(db: AsyncSession, *, user_id: int | None = None, l
     return rows.frame
 
 
-async def learned_offsets(db: AsyncSession, user: User, intent: str) -> PlannerOffsets | None:
-    """Offsets for `user`'s next session with `intent`, or None if insights fail.
+@dataclass(frozen=True)
+class Learned:
+    """What a listener's ratings teach about their next session of one kind."""
 
-    Failure of any kind is logged and answered with None: the planner then plays its default,
-    and starting a session never fails because of insights. The reads use a session of their
-    own, so a failed read cannot spoil the caller's transaction.
+    offsets: PlannerOffsets | None
+    """For the planner: the recommendation, varied a little (None: play the default)."""
+    best_rated: list[dict[str, Any]]
+    """Their best-rated sessions of this kind, for the prompt's {history}."""
+
+
+async def learned_for(db: AsyncSession, user: User, family: IntentFamily, k: int = 3) -> Learned:
+    """Offsets and best-rated history for `user`'s next session of `family`, read on `db`.
+
+    Reads everyone's recent rated sessions (cached for `POOL_TTL_SEC`) and the user's own, on the
+    caller's unit of work: no second connection. A database error propagates (the caller
+    answers 503); any other failure is logged and answered with nothing learned, so starting a
+    session never fails because of insights.
     """
     try:
-        async with AsyncSession(db.bind) as reader:
-            pool = await _pool(reader)
-            own = await _own_rows(reader, user)
-        recommendation = pool.model.including(own).recommend(
-            user.id, Neurotype(user.neurotype).value, classify_intent(intent)
-        )
+        pool = await _pool(db)
+        own = await _own_rows(db, user)
+    except DBAPIError:
+        raise
+    except Exception:
+        logger.exception("insights failed for user %s; planning without learned offsets or history", user.id)
+        return Learned(offsets=None, best_rated=[])
+    try:
+        recommendation = pool.model.including(own).recommend(user.id, Neurotype(user.neurotype).value, family)
         variety = 0.5 if user.neurotype == Neurotype.autism else 1.0
-        return planning_offsets(recommendation, _rng, variety)
+        offsets: PlannerOffsets | None = planning_offsets(recommendation, _rng, variety)
     except Exception:
         logger.exception("insights failed for user %s; planning without learned offsets", user.id)
-        return None
-
-
-async def best_rated_history(db: AsyncSession, user: User, intent: str, k: int = 3) -> list[dict[str, Any]]:
-    """The user's best-rated schedules in `intent`'s family, for the prompt's {history}; [] on failure."""
-    try:
-        async with AsyncSession(db.bind) as reader:
-            own = await _own_rows(reader, user)
-        return best_rated_schedules(own, user.id, classify_intent(intent).name, k)
-    except Exception:
-        logger.exception("insights failed for user %s; prompting without history", user.id)
-        return []
+        offsets = None
+    return Learned(offsets=offsets, best_rated=best_rated_schedules(own, user.id, family.name, k))
 
 
 async def insights_for(db: AsyncSession, user: User) -> InsightsReport:
@@ -156,13 +162,13 @@ async def _own_rows(db: AsyncSession, user: User) -> pd.DataFrame:
 
 
 def _rated(query: Select[Any], user_id: int | None) -> Select[Any]:
-    query = query.where(Session.rating.is_not(None), Session.ended_at.is_not(None))
-    return query if user_id is None else query.where(Session.user_id == user_id)
+    query = query.where(ListeningSession.rating.is_not(None), ListeningSession.ended_at.is_not(None))
+    return query if user_id is None else query.where(ListeningSession.user_id == user_id)
 
 
 async def _refresh(db: AsyncSession, known: _Rows | None, *, user_id: int | None, limit: int) -> _Rows:
     """The newest `limit` rated sessions, reusing the summaries in `known`."""
-    ids_query = _rated(select(Session.id), user_id).order_by(Session.id.desc()).limit(limit)
+    ids_query = _rated(select(ListeningSession.id), user_id).order_by(ListeningSession.id.desc()).limit(limit)
     wanted = frozenset((await db.execute(ids_query)).scalars())
     if known is not None and known.seen_ids == wanted:
         return known
@@ -180,17 +186,17 @@ async def _fetch(db: AsyncSession, session_ids: Collection[int]) -> pd.DataFrame
     for start in range(0, len(ids), _ID_CHUNK):
         query = (
             select(
-                Session.id,
-                Session.user_id,
+                ListeningSession.id,
+                ListeningSession.user_id,
                 User.neurotype,
-                Session.intent,
+                ListeningSession.intent,
                 # Raw JSON text: decoding it is CPU work, done with the rest off the event loop.
-                type_coerce(Session.schedule, Text),
-                Session.rating,
-                Session.started_at,
+                type_coerce(ListeningSession.schedule, Text),
+                ListeningSession.rating,
+                ListeningSession.started_at,
             )
-            .join(User, User.id == Session.user_id)
-            .where(Session.id.in_(ids[start : start + _ID_CHUNK]))
+            .join(User, User.id == ListeningSession.user_id)
+            .where(ListeningSession.id.in_(ids[start : start + _ID_CHUNK]))
         )
         rows.extend((await db.execute(query)).all())
     if len(rows) < 50:  # a thread hop costs more than a few summaries

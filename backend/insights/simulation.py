@@ -21,8 +21,9 @@ import numpy as np
 from backend.insights.features import RatedSession, ScheduleFeatures, schedule_features, sessions_frame
 from backend.insights.model import BANDS, FAMILIES_BY_NAME, PreferenceModel, Recommendation
 from backend.insights.recommend import planning_offsets
-from backend.llm_engine.planner import PlannerOffsets, plan_schedule
-from backend.models.enums import Neurotype
+from backend.schedules.hold import PlannerOffsets
+from backend.schedules.listener import Neurotype
+from backend.schedules.plan import SessionBrief, plan_schedule
 
 SIMULATED_NEUROTYPES: tuple[Neurotype, ...] = (
     Neurotype.neurotypical,
@@ -110,10 +111,12 @@ class World:
         """Plan a session with `offsets` as the API would, and rate it as `listener` would."""
         intent = SIMULATED_INTENTS[family]
         schedule = plan_schedule(
-            intent,
-            duration_min=float(rng.choice([20, 30, 45, 60])),
-            neurotype=listener.neurotype,
-            offsets=offsets,
+            SessionBrief(
+                intent,
+                duration_min=float(rng.choice([20, 30, 45, 60])),
+                neurotype=listener.neurotype,
+                offsets=offsets,
+            )
         ).model_dump(mode="json")
         heard = schedule_features(schedule, FAMILIES_BY_NAME[family])
         assert heard is not None  # the planner's schedules are always well-formed

@@ -17,14 +17,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.audio_processor.analyzer import TrackAnalysis
 from backend.audio_processor.scanner import KnownFile, ScannedFile
-from backend.models.orm import LibraryTrack, utcnow
+from backend.models.orm import LibraryFile, utcnow
 from backend.models.schemas import LibraryQuery
 
 _ORDER_COLUMNS: dict[str, list[InstrumentedAttribute[Any]]] = {
-    "filename": [LibraryTrack.filename, LibraryTrack.id],
-    "bpm": [LibraryTrack.bpm, LibraryTrack.filename, LibraryTrack.id],
-    "duration": [LibraryTrack.duration_sec, LibraryTrack.id],
-    "added": [LibraryTrack.id],  # ids grow with insertion, and unlike created_at never tie
+    "filename": [LibraryFile.filename, LibraryFile.id],
+    "bpm": [LibraryFile.bpm, LibraryFile.filename, LibraryFile.id],
+    "duration": [LibraryFile.duration_sec, LibraryFile.id],
+    "added": [LibraryFile.id],  # ids grow with insertion, and unlike created_at never tie
 }
 # Parameters per statement stay well under SQLite's 32766 and MySQL's packet limits.
 _WRITE_BATCH = 500
@@ -55,21 +55,21 @@ def _path_range(directory: Path) -> tuple[str, str]:
 def _conditions(where: LibraryQuery) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if where.bpm_min is not None:
-        conditions.append(LibraryTrack.bpm >= where.bpm_min)
+        conditions.append(LibraryFile.bpm >= where.bpm_min)
     if where.bpm_max is not None:
-        conditions.append(LibraryTrack.bpm <= where.bpm_max)
+        conditions.append(LibraryFile.bpm <= where.bpm_max)
     if where.format is not None:
-        conditions.append(LibraryTrack.format == where.format)
+        conditions.append(LibraryFile.format == where.format)
     if where.key is not None:
-        conditions.append(LibraryTrack.key_signature == where.key)
+        conditions.append(LibraryFile.key_signature == where.key)
     if where.q:
-        conditions.append(LibraryTrack.filename.contains(where.q, autoescape=True))
+        conditions.append(LibraryFile.filename.contains(where.q, autoescape=True))
     # A failed file is stored with neither tempo nor key (see _row), so a tempo or key filter
     # already leaves it out; repeating it would cost every matching row a table read, where the
     # (bpm, filename) and (key_signature, bpm, filename) indexes alone answer the count and the page.
     implied = where.bpm_min is not None or where.bpm_max is not None or where.key is not None
     if not where.include_failed and not implied:
-        conditions.append(LibraryTrack.error.is_(None))
+        conditions.append(LibraryFile.error.is_(None))
     return conditions
 
 
@@ -88,7 +88,7 @@ class LibraryQueries:
 
     db: AsyncSession
 
-    async def list(self, query: LibraryQuery) -> list[LibraryTrack]:
+    async def list(self, query: LibraryQuery) -> list[LibraryFile]:
         """One page of tracks matching `query`, in its order (ties broken by id, so pages neither
         repeat nor skip rows).
 
@@ -97,27 +97,27 @@ class LibraryQueries:
         """
         order = _order(query.order)
         page = (
-            select(LibraryTrack.id)
+            select(LibraryFile.id)
             .where(*_conditions(query))
             .order_by(*order)
             .limit(query.limit)
             .offset(query.offset)
             .subquery()
         )
-        statement = select(LibraryTrack).join(page, LibraryTrack.id == page.c.id).order_by(*order)
+        statement = select(LibraryFile).join(page, LibraryFile.id == page.c.id).order_by(*order)
         return list((await self.db.execute(statement)).scalars())
 
     async def count(self, query: LibraryQuery) -> int:
         """How many tracks match `query`'s filters (its page ignored)."""
-        statement = select(func.count()).select_from(LibraryTrack).where(*_conditions(query))
+        statement = select(func.count()).select_from(LibraryFile).where(*_conditions(query))
         return int((await self.db.execute(statement)).scalar_one())
 
-    async def by_id(self, track_id: int) -> LibraryTrack | None:
-        return await self.db.get(LibraryTrack, track_id)
+    async def by_id(self, track_id: int) -> LibraryFile | None:
+        return await self.db.get(LibraryFile, track_id)
 
     async def count_below(self, directory: Path) -> int:
         low, high = _path_range(directory)
-        statement = select(func.count()).where(LibraryTrack.file_path >= low, LibraryTrack.file_path < high)
+        statement = select(func.count()).where(LibraryFile.file_path >= low, LibraryFile.file_path < high)
         return int((await self.db.execute(statement)).scalar_one())
 
 
@@ -129,8 +129,8 @@ class LibraryIndex:
 
     async def known_files(self, directory: Path) -> dict[str, KnownFile]:
         low, high = _path_range(directory)
-        statement = select(LibraryTrack.file_path, LibraryTrack.size_bytes, LibraryTrack.mtime_ns).where(
-            LibraryTrack.file_path >= low, LibraryTrack.file_path < high
+        statement = select(LibraryFile.file_path, LibraryFile.size_bytes, LibraryFile.mtime_ns).where(
+            LibraryFile.file_path >= low, LibraryFile.file_path < high
         )
         async with self._sessions() as db:
             rows = (await db.execute(statement)).all()
@@ -147,7 +147,7 @@ class LibraryIndex:
         async with self._sessions() as db:
             for start in range(0, len(paths), _WRITE_BATCH):
                 chunk = paths[start : start + _WRITE_BATCH]
-                await db.execute(delete(LibraryTrack).where(LibraryTrack.file_path.in_(chunk)))
+                await db.execute(delete(LibraryFile).where(LibraryFile.file_path.in_(chunk)))
             await db.commit()
 
 
@@ -184,10 +184,10 @@ def _auto_tags(analysis: TrackAnalysis) -> dict[str, float] | None:
 def _upsert(db: AsyncSession) -> Any:
     """INSERT ... on a duplicate file_path UPDATE the analysis columns, in the backend's dialect."""
     if db.get_bind().dialect.name == "sqlite":
-        insert = sqlite.insert(LibraryTrack)
+        insert = sqlite.insert(LibraryFile)
         return insert.on_conflict_do_update(
-            index_elements=[LibraryTrack.file_path],
+            index_elements=[LibraryFile.file_path],
             set_={name: insert.excluded[name] for name in _UPDATED_ON_RESCAN},
         )
-    statement = mysql.insert(LibraryTrack)
+    statement = mysql.insert(LibraryFile)
     return statement.on_duplicate_key_update({name: statement.inserted[name] for name in _UPDATED_ON_RESCAN})

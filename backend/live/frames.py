@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from backend.models.schedule import ModulationStep
+from backend.schedules.schedule import ModulationStep
 
 FrameType = Literal["schedule", "step", "refined", "end", "heartbeat"]
 EndReason = Literal["ended", "duration_over"]

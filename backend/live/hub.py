@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.queries import SessionQueries
 from backend.live.frames import EndReason, FrameType, ModulationUpdate
-from backend.live.refinement import merge_refinement
-from backend.llm_engine.validator import ScheduleRejected
-from backend.models.orm import Session
-from backend.models.schedule import ModulationSchedule, ModulationStep
+from backend.models.orm import ListeningSession
+from backend.schedules.merge import merge_refinement
+from backend.schedules.refiner import RefinementOutcome
+from backend.schedules.schedule import ModulationSchedule, ModulationStep
+from backend.schedules.validator import ScheduleRejected
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +220,7 @@ class SessionHub:
         self._clock = clock
         self._channels: dict[int, Channel] = {}
 
-    def _new_channel(self, session: Session) -> Channel:
+    def _new_channel(self, session: ListeningSession) -> Channel:
         return Channel(
             session_id=session.id,
             started_at=session.started_at.timestamp(),
@@ -234,7 +235,7 @@ class SessionHub:
             del self._channels[channel.session_id]
         channel.stop()
 
-    def _channel_for(self, session: Session) -> Channel:
+    def _channel_for(self, session: ListeningSession) -> Channel:
         """The playing session's channel, started on first use."""
         channel = self._channels.get(session.id)
         if channel is None:
@@ -292,6 +293,11 @@ class SessionHub:
             await queries.replace_schedule(session, merged.model_dump(mode="json"), prompt=prompt)
         channel.apply(merged, cutoff_sec)
         return merged
+
+    async def record_refinement(self, session_id: int, outcome: RefinementOutcome) -> None:
+        """Store what became of a session's pending refinement (applied ones store themselves)."""
+        async with self._session_factory() as db:
+            await SessionQueries(db).record_refinement(session_id, outcome)
 
     def end(self, session_id: int) -> None:
         """The session was ended (via REST): send `end` to its sockets and close them cleanly."""

@@ -25,6 +25,7 @@ import numpy as np
 from backend.config import Settings
 from backend.llm_engine.model_store import BUNDLED_NAME, bundled_model_dir, is_prepared
 from backend.llm_engine.prompts import SYSTEM_MESSAGE
+from backend.models.schemas import GenerationTiming
 
 if TYPE_CHECKING:
     import llguidance
@@ -39,20 +40,10 @@ class DecodeCancelled(Exception):
 
 
 @dataclass
-class DecodeStats:
-    prompt_tokens: int = 0
-    reused_prompt_tokens: int = 0
-    generated_tokens: int = 0
-    forced_tokens: int = 0
-    forward_passes: int = 0
-    prefill_sec: float = 0.0
-    total_sec: float = 0.0
-
-
-@dataclass
 class DecodeResult:
     text: str
-    stats: DecodeStats = field(default_factory=DecodeStats)
+    timing: GenerationTiming = field(default_factory=lambda: GenerationTiming(total_sec=0.0))
+    """The decoder's counts (tokens, passes, prefill); the engine adds queue and step times."""
 
 
 class LoadedModel:
@@ -104,7 +95,7 @@ class LoadedModel:
         import torch
 
         started = time.perf_counter()
-        stats = DecodeStats(prompt_tokens=len(prompt_ids))
+        stats = GenerationTiming(total_sec=0.0, prompt_tokens=len(prompt_ids))
         matcher = llguidance.LLMatcher(self._ll_tokenizer, grammar) if grammar is not None else None
         if matcher is not None and matcher.is_error():
             raise ValueError(f"grammar refused: {matcher.get_error()}")
@@ -138,7 +129,7 @@ class LoadedModel:
         stats.total_sec = time.perf_counter() - started
         return DecodeResult(self._tokenizer.decode(generated, skip_special_tokens=True), stats)
 
-    def _prefill(self, prompt_ids: list[int], stats: DecodeStats) -> Any:
+    def _prefill(self, prompt_ids: list[int], stats: GenerationTiming) -> Any:
         from transformers import DynamicCache
 
         # Keep the longest shared prefix (at least one new token must be fed to get logits).
@@ -154,7 +145,7 @@ class LoadedModel:
         stats.reused_prompt_tokens = shared
         return self._forward(prompt_ids[shared:], stats)
 
-    def _forward(self, ids: list[int], stats: DecodeStats) -> Any:
+    def _forward(self, ids: list[int], stats: GenerationTiming) -> Any:
         import torch
 
         try:

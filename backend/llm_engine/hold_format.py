@@ -19,8 +19,8 @@ import math
 import re
 from collections.abc import Iterable
 
-from backend.llm_engine.planner import HoldBounds, HoldSegment
-from backend.models.schedule import Layer
+from backend.schedules.hold import HoldBounds, HoldSegment
+from backend.schedules.schedule import Layer
 
 _BEAT_STEP_HZ = 0.5
 _LINE = re.compile(

@@ -1,7 +1,7 @@
-"""Prompt templates for the schedule model: the seeded defaults and idempotent seeding.
+"""Prompt templates for the schedule model: the defaults that setup seeds, and rendering.
 
-Templates live in the `prompts` table so they can be versioned and switched without a release.
-Placeholders: {intent} {duration_min} {current_bpm} {neurotype} {preferences} {history}.
+Templates live in the `prompts` table so they can be versioned and switched without a release
+(seeding them is the bootstrap's job, `services/bootstrap.py`). Placeholders: see `PLACEHOLDERS`.
 """
 
 import json
@@ -10,10 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from backend.models.orm import Prompt
+from backend.schedules.refiner import PromptTemplate
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,11 @@ DEFAULT_PROMPTS: tuple[PromptSeed, ...] = (
 )
 """Variable parts come last and the intent at the very end, so consecutive prompts share a long
 prefix (and its cached keys/values)."""
+
+DEFAULT_TEMPLATE = PromptTemplate(
+    id=None, version=DEFAULT_PROMPTS[0].version, text=DEFAULT_PROMPTS[0].template
+)
+"""Prompted with when the database has no active template (`id` None: not a stored row)."""
 
 SUPERSEDED_TEMPLATES = frozenset(
     {
@@ -114,30 +116,3 @@ def render_prompt(template: str, values: Mapping[str, Any]) -> str:
                 "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
             )
     return "".join(parts)
-
-
-async def seed_prompts(db: AsyncSession) -> int:
-    """Insert the default templates that are missing (by name); returns how many were added.
-
-    A stored default from an earlier release, still exactly as seeded, is upgraded in place to
-    the current text and version; rows the user edited are left alone, so edits survive setup.
-    """
-    stored = {prompt.name: prompt for prompt in (await db.execute(select(Prompt))).scalars()}
-    added = 0
-    for seed in DEFAULT_PROMPTS:
-        row = stored.get(seed.name)
-        if row is None:
-            db.add(Prompt(name=seed.name, template=seed.template, version=seed.version, model=seed.model))
-            added += 1
-        elif row.version < seed.version and row.template in SUPERSEDED_TEMPLATES:
-            row.template, row.version, row.model = seed.template, seed.version, seed.model
-    await db.commit()
-    return added
-
-
-async def active_template(db: AsyncSession, name: str = SCHEDULE_PROMPT_NAME) -> Prompt | None:
-    """The template to prompt with: `name` if it is active, else None (the planner answers)."""
-    row: Prompt | None = (
-        await db.execute(select(Prompt).where(Prompt.name == name, Prompt.is_active.is_(True)))
-    ).scalar_one_or_none()
-    return row

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from backend.models.enums import Neurotype
+from backend.schedules.listener import Neurotype
 
 # MySQL/MariaDB: utf8mb4 so emoji and every script survive; InnoDB for foreign keys.
 MYSQL_TABLE_ARGS = {
@@ -103,10 +103,10 @@ class User(Base):
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
-    sessions: Mapped[list["Session"]] = relationship(back_populates="user", passive_deletes=True)
+    sessions: Mapped[list["ListeningSession"]] = relationship(back_populates="user", passive_deletes=True)
 
 
-class Session(Base):
+class ListeningSession(Base):
     """A listening session. `schedule` is the plan that was played (validated before storing)."""
 
     __tablename__ = "sessions"
@@ -130,6 +130,9 @@ class Session(Base):
     # The template the model wrote the schedule with; null while the planner's schedule stands.
     prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id", ondelete="SET NULL"))
     prompt_version: Mapped[int | None] = mapped_column(Integer)
+    # What became of the model's background refinement (db.queries.RefinementOutcome); null
+    # when no model was configured.
+    refinement: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="sessions")
 
@@ -141,7 +144,7 @@ LIBRARY_PATH_TYPE = String(512).with_variant(
 )
 
 
-class LibraryTrack(Base):
+class LibraryFile(Base):
     """An indexed audio file. `file_path` is absolute (as walked, under a library root); `error`
     says why a file could not be analysed, and such rows are kept so rescans skip them until the
     file changes (`size_bytes`, `mtime_ns`)."""

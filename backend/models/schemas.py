@@ -6,13 +6,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from backend.models.enums import Neurotype
-from backend.models.schedule import ModulationSchedule, ModulationStep
+from backend.schedules.listener import DurationMin, Neurotype, UserPreferences
+from backend.schedules.refiner import RefinementOutcome
+from backend.schedules.schedule import ModulationSchedule, ModulationStep
 
 __all__ = [
     "ModulationSchedule",
     "ModulationStep",
     "Neurotype",
+    "UserPreferences",
 ]
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -41,7 +43,6 @@ Intent = Annotated[
     AfterValidator(_clean_text),
 ]
 FeedbackNote = Annotated[str, Field(max_length=2000), AfterValidator(_clean_note)]
-DurationMin = Annotated[int, Field(ge=5, le=240, description="Planned session length in minutes.")]
 Bpm = Annotated[int, Field(ge=40, le=200)]
 UserIdClaim = Annotated[
     int | None,
@@ -57,19 +58,6 @@ class StrictModel(BaseModel):
     """Request bodies refuse unknown keys, so a typo is an error rather than silently ignored."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class UserPreferences(StrictModel):
-    """Sensory preferences kept with the account (users.preferences)."""
-
-    volume_max: float = Field(default=0.5, ge=0.0, le=1.0, description="Hard volume cap, 0-1 of full scale.")
-    carrier_hz: float = Field(default=200.0, ge=100.0, le=500.0, description="Carrier tone for the beats.")
-    default_duration_min: DurationMin = 30
-    preferred_layer: Literal["auto", "binaural", "isochronic"] = Field(
-        default="auto", description="isochronic works without headphones; binaural needs stereo."
-    )
-    noise: Literal["auto", "none", "pink", "brown"] = "auto"
-    reduced_motion: bool = False
 
 
 # --- auth -----------------------------------------------------------------------------------
@@ -131,7 +119,9 @@ class UserOut(BaseModel):
 # --- sessions -------------------------------------------------------------------------------
 
 
-class SessionStart(StrictModel):
+class IntentRequest(StrictModel):
+    """What to plan: POST /sessions/start and POST /llm/generate-schedule take the same body."""
+
     intent: Intent
     duration_min: DurationMin | None = Field(
         default=None, description="Defaults to the user's preferred session length."
@@ -145,6 +135,9 @@ class SessionStarted(BaseModel):
     schedule: ModulationSchedule
     source: Literal["planner", "model"]
     started_at: datetime
+    refinement: RefinementOutcome | None = Field(
+        description="pending: the local model will rewrite the future; otherwise why it will not."
+    )
 
 
 class SessionEnd(StrictModel):
@@ -171,6 +164,11 @@ class SessionOut(BaseModel):
     feedback_note: str | None
     prompt_id: int | None = Field(description="The template the model wrote the schedule with, if it did.")
     prompt_version: int | None
+    refinement: RefinementOutcome | None = Field(
+        description="What became of the local model's rewrite of this session: pending, applied, or why "
+        "not (busy, unavailable, superseded, ended, declined, rejected, timed_out, failed); null when "
+        "no model is configured."
+    )
 
 
 # --- library --------------------------------------------------------------------------------
@@ -281,28 +279,30 @@ class ScanJob(BaseModel):
 # --- model engine -------------------------------------------------------------------------
 
 
-class GenerateSchedule(StrictModel):
-    intent: Intent
-    duration_min: DurationMin | None = Field(
-        default=None, description="Defaults to the user's preferred session length."
-    )
-    current_bpm: Bpm | None = Field(default=None, description="Tempo of music already playing, if any.")
-    user_id: UserIdClaim = None
-
-
 class GenerationTiming(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """Where a generated schedule's time went: one record, filled by the decoder and the engine."""
 
     total_sec: float
-    queue_sec: float = Field(description="Time spent waiting for the model (one request at a time).")
-    first_step_sec: float | None = Field(description="When the first step was known.")
-    first_model_step_sec: float | None = Field(description="When the first model-written step was known.")
-    prompt_tokens: int
-    reused_prompt_tokens: int = Field(description="Prompt tokens whose cached keys/values were reused.")
-    generated_tokens: int
-    forced_tokens: int = Field(description="Tokens the grammar forced (fed without sampling).")
-    forward_passes: int = Field(description="Model evaluations; forced tokens share one (jump-forward).")
-    cached: bool = Field(description="The same request was answered before; no model time was spent.")
+    queue_sec: float = Field(
+        default=0.0, description="Time spent waiting for the model (one request at a time)."
+    )
+    first_step_sec: float | None = Field(default=None, description="When the first step was known.")
+    first_model_step_sec: float | None = Field(
+        default=None, description="When the first model-written step was known."
+    )
+    prefill_sec: float = Field(default=0.0, description="Time the model took to read the prompt.")
+    prompt_tokens: int = 0
+    reused_prompt_tokens: int = Field(
+        default=0, description="Prompt tokens whose cached keys/values were reused."
+    )
+    generated_tokens: int = 0
+    forced_tokens: int = Field(default=0, description="Tokens the grammar forced (fed without sampling).")
+    forward_passes: int = Field(
+        default=0, description="Model evaluations; forced tokens share one (jump-forward)."
+    )
+    cached: bool = Field(
+        default=False, description="The same request was answered before; no model time was spent."
+    )
 
 
 class PromptRef(BaseModel):

@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, HTTPException, Request, status
 
-from backend.accounts import Authenticator, BadCredentials, LoginThrottled, register_user
 from backend.db.queries import AlreadyExists, UserQueries
 from backend.models.schemas import (
     Registered,
@@ -12,14 +11,15 @@ from backend.models.schemas import (
     UserRegister,
     UserUpdate,
 )
-from backend.routers.deps import CurrentUser, SessionDep, StateDep
+from backend.routers.deps import CurrentUser, DbSession, StateDep
 from backend.security.tokens import issue_token
+from backend.services.accounts import Authenticator, BadCredentials, LoginThrottled, register_user
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=Registered)
-async def register(body: UserRegister, db: SessionDep, state: StateDep) -> Registered:
+async def register(body: UserRegister, db: DbSession, state: StateDep) -> Registered:
     try:
         user = await register_user(UserQueries(db), body)
     except AlreadyExists:
@@ -35,7 +35,7 @@ async def register(body: UserRegister, db: SessionDep, state: StateDep) -> Regis
     response_model=TokenIssued,
     responses={401: {"description": "Wrong email or password"}, 429: {"description": "Too many failures"}},
 )
-async def login(body: UserLogin, request: Request, db: SessionDep, state: StateDep) -> TokenIssued:
+async def login(body: UserLogin, request: Request, db: DbSession, state: StateDep) -> TokenIssued:
     client = request.client.host if request.client else "unknown"
     try:
         user = await Authenticator(UserQueries(db), state.login_throttle).login(body, client)
@@ -59,7 +59,7 @@ async def me(user: CurrentUser) -> UserOut:
 
 
 @router.patch("/me", response_model=UserOut)
-async def update_me(body: UserUpdate, user: CurrentUser, db: SessionDep) -> UserOut:
+async def update_me(body: UserUpdate, user: CurrentUser, db: DbSession) -> UserOut:
     preferences = body.preferences.model_dump() if body.preferences is not None else None
     await UserQueries(db).update_profile(user, neurotype=body.neurotype, preferences=preferences)
     return UserOut.model_validate(user)

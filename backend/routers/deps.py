@@ -27,7 +27,7 @@ async def get_db(state: StateDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_db)]
+DbSession = Annotated[AsyncSession, Depends(get_db)]
 
 _bearer = HTTPBearer(auto_error=False, description="The token from /auth/register or /auth/login.")
 
@@ -40,7 +40,7 @@ def _unauthorised(detail: str) -> HTTPException:
 
 async def get_current_user(
     state: StateDep,
-    db: SessionDep,
+    db: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None:

@@ -3,12 +3,12 @@
 from fastapi import APIRouter
 
 from backend.insights import InsightsReport, insights_for
-from backend.routers.deps import CurrentUser, SessionDep
+from backend.routers.deps import CurrentUser, DbSession
 
 router = APIRouter(prefix="/insights", tags=["insights"])
 
 
 @router.get("/me", response_model=InsightsReport)
-async def my_insights(user: CurrentUser, db: SessionDep) -> InsightsReport:
+async def my_insights(user: CurrentUser, db: DbSession) -> InsightsReport:
     """Recommendations per intent family, the evidence behind them, and your ratings over time."""
     return await insights_for(db, user)

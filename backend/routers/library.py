@@ -23,9 +23,9 @@ from backend.library.roots import (
     OutsideLibraryRoots,
 )
 from backend.library.scan_jobs import TooManyScans
-from backend.models.orm import LibraryTrack as TrackRow
+from backend.models.orm import LibraryFile
 from backend.models.schemas import LibraryQuery, LibraryRoot, LibraryTrack, ScanJob, ScanRequest
-from backend.routers.deps import CurrentUser, SessionDep, StateDep, get_current_user
+from backend.routers.deps import CurrentUser, DbSession, StateDep, get_current_user
 from backend.security.signed_urls import sign_stream_url, verify_stream_signature
 
 router = APIRouter(prefix="/library", tags=["library"])
@@ -52,7 +52,7 @@ _PATH_ERROR_STATUS: dict[type[LibraryPathError], int] = {
 _optional_bearer = HTTPBearer(auto_error=False)
 
 
-def _track_out(row: TrackRow, state: StateDep) -> LibraryTrack:
+def _track_out(row: LibraryFile, state: StateDep) -> LibraryTrack:
     relative = state.library_roots.relative(row.file_path)
     streamable = row.error is None and relative is not None
     return LibraryTrack(
@@ -78,7 +78,7 @@ def _track_out(row: TrackRow, state: StateDep) -> LibraryTrack:
 async def list_tracks(
     query: Annotated[LibraryQuery, Query()],
     user: CurrentUser,
-    db: SessionDep,
+    db: DbSession,
     state: StateDep,
     response: Response,
 ) -> list[LibraryTrack]:
@@ -88,7 +88,7 @@ async def list_tracks(
 
 
 @router.get("/roots", response_model=list[LibraryRoot])
-async def roots(user: CurrentUser, db: SessionDep, state: StateDep) -> list[LibraryRoot]:
+async def roots(user: CurrentUser, db: DbSession, state: StateDep) -> list[LibraryRoot]:
     library_roots = state.library_roots
     queries = LibraryQueries(db)
     return [
@@ -110,7 +110,7 @@ def _directory(state: StateDep, requested: str | None) -> LibraryDirectory:
     responses={202: {"description": "Still scanning: poll the Location"}, 403: {"description": "Outside"}},
 )
 async def scan(
-    body: ScanRequest, user: CurrentUser, db: SessionDep, state: StateDep, response: Response
+    body: ScanRequest, user: CurrentUser, db: DbSession, state: StateDep, response: Response
 ) -> ScanJob:
     await db.close()  # waiting up to wait_sec must not hold a pooled connection
     directory = _directory(state, body.directory_path)
@@ -136,7 +136,7 @@ async def scan_status(job_id: JobId, user: CurrentUser, state: StateDep) -> Scan
 
 
 @router.get("/scan/{job_id}/events", response_class=StreamingResponse)
-async def scan_events(job_id: JobId, user: CurrentUser, db: SessionDep, state: StateDep) -> StreamingResponse:
+async def scan_events(job_id: JobId, user: CurrentUser, db: DbSession, state: StateDep) -> StreamingResponse:
     """Server-sent events: a ScanJob snapshot whenever it changes, until the scan ends."""
     await db.close()  # the stream may last minutes; it needs no connection
     if state.scan_jobs.snapshot(job_id) is None:
@@ -155,7 +155,7 @@ async def stream(
     track_id: TrackId,
     request: Request,
     state: StateDep,
-    db: SessionDep,
+    db: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
     exp: Annotated[str | None, Query(max_length=20)] = None,
     sig: Annotated[str | None, Query(max_length=64)] = None,

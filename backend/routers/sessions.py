@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from backend.db.queries import AlreadyEnded, SessionQueries
-from backend.listening_sessions import end_session, start_session
-from backend.models.orm import Session
-from backend.models.schemas import SessionEnd, SessionEnded, SessionOut, SessionStart, SessionStarted
-from backend.routers.deps import CurrentUser, SessionDep, StateDep, ensure_self
+from backend.models.orm import ListeningSession
+from backend.models.schemas import IntentRequest, SessionEnd, SessionEnded, SessionOut, SessionStarted
+from backend.routers.deps import CurrentUser, DbSession, StateDep, ensure_self
+from backend.services.listening_sessions import end_session, start_session
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -17,7 +17,7 @@ SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _NOT_FOUND = "No such session."
 
 
-async def _own_session(db: SessionDep, session_id: int, user_id: int) -> Session:
+async def _own_session(db: DbSession, session_id: int, user_id: int) -> ListeningSession:
     # Someone else's session answers exactly like a missing one: ids leak nothing.
     session = await SessionQueries(db).owned(session_id, user_id)
     if session is None:
@@ -26,15 +26,15 @@ async def _own_session(db: SessionDep, session_id: int, user_id: int) -> Session
 
 
 @router.post("/start", status_code=status.HTTP_201_CREATED, response_model=SessionStarted)
-async def start(body: SessionStart, user: CurrentUser, db: SessionDep, state: StateDep) -> SessionStarted:
+async def start(body: IntentRequest, user: CurrentUser, db: DbSession, state: StateDep) -> SessionStarted:
     ensure_self(body.user_id, user)
-    started = await start_session(SessionQueries(db), user, body)
-    state.modulation_loop.after_start(started.refinement)
+    started = await start_session(db, user, body, state.modulation_loop)
     return SessionStarted(
         session_id=started.session.id,
         schedule=started.schedule,
         source="planner",
         started_at=started.session.started_at,
+        refinement=started.session.refinement,
     )
 
 
@@ -42,14 +42,13 @@ async def start(body: SessionStart, user: CurrentUser, db: SessionDep, state: St
     "/{session_id}/end", response_model=SessionEnded, responses={409: {"description": "Already ended"}}
 )
 async def end(
-    session_id: SessionId, body: SessionEnd, user: CurrentUser, db: SessionDep, state: StateDep
+    session_id: SessionId, body: SessionEnd, user: CurrentUser, db: DbSession, state: StateDep
 ) -> SessionEnded:
     session = await _own_session(db, session_id, user.id)
     try:
-        ended = await end_session(SessionQueries(db), session, body)
+        ended = await end_session(db, session, body, state.modulation_loop, state.hub)
     except AlreadyEnded:
         raise HTTPException(status.HTTP_409_CONFLICT, "This session has already ended.") from None
-    state.hub.end(session_id)  # closes its live stream cleanly
     assert ended.duration_sec is not None
     return SessionEnded(session_id=ended.id, duration_sec=ended.duration_sec)
 
@@ -57,15 +56,15 @@ async def end(
 @router.get("/history", response_model=list[SessionOut])
 async def history(
     user: CurrentUser,
-    db: SessionDep,
+    db: DbSession,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     user_id: Annotated[int | None, Query(ge=1, description="Optional; must be your own id.")] = None,
-) -> list[Session]:
+) -> list[ListeningSession]:
     ensure_self(user_id, user)
     return await SessionQueries(db).history(user.id, limit=limit, offset=offset)
 
 
 @router.get("/{session_id}", response_model=SessionOut)
-async def one(session_id: SessionId, user: CurrentUser, db: SessionDep) -> Session:
+async def one(session_id: SessionId, user: CurrentUser, db: DbSession) -> ListeningSession:
     return await _own_session(db, session_id, user.id)

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Connection
 
 from backend.db.database import create_engine
 from backend.db.migrate import downgrade_engine, upgrade_engine
-from backend.db.setup import prepare_database
 from backend.models.orm import Base
+from backend.services.bootstrap import prepare_database
 from backend.tests.conftest import BACKENDS
 
 SPEC_TABLES = {"users", "sessions", "library", "prompts"}

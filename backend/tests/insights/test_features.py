@@ -6,7 +6,9 @@ from typing import Any
 import pytest
 
 from backend.insights.features import RatedSession, schedule_features, sessions_frame
-from backend.llm_engine.planner import PlannerOffsets, classify_intent, plan_schedule
+from backend.schedules.hold import PlannerOffsets
+from backend.schedules.intents import classify_intent
+from backend.schedules.plan import SessionBrief, plan_schedule
 
 FOCUS = classify_intent("deep focus: coding")  # band 14-18 Hz, 90-120 BPM
 
@@ -59,7 +61,7 @@ def test_layer_and_noise_shares_cover_the_whole_session() -> None:
 def test_planner_offsets_move_the_measured_hold() -> None:
     holds = []
     for offset_hz, offset_bpm in [(-1.5, -10), (0, 0), (1.5, 10)]:
-        schedule = plan_schedule("coding", 30, offsets=PlannerOffsets(offset_hz, offset_bpm))
+        schedule = plan_schedule(SessionBrief("coding", 30, offsets=PlannerOffsets(offset_hz, offset_bpm)))
         features = schedule_features(schedule.model_dump(mode="json"), FOCUS)
         assert features is not None
         assert features.beat_hz == pytest.approx(16 + offset_hz, abs=0.4)
@@ -102,7 +104,7 @@ def test_malformed_schedules_give_none(schedule: dict[str, Any]) -> None:
 
 
 def test_frame_leaves_out_malformed_sessions_and_classifies_families() -> None:
-    good = plan_schedule("help me sleep", 30).model_dump(mode="json")
+    good = plan_schedule(SessionBrief("help me sleep", 30)).model_dump(mode="json")
     at = datetime(2026, 1, 1, tzinfo=UTC)
     frame = sessions_frame(
         [

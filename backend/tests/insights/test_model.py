@@ -23,8 +23,9 @@ from backend.insights.simulation import (
     learning_curve,
     uniform_offsets,
 )
-from backend.llm_engine.planner import PlannerOffsets, plan_schedule
-from backend.models.enums import Neurotype
+from backend.schedules.hold import PlannerOffsets
+from backend.schedules.listener import Neurotype
+from backend.schedules.plan import SessionBrief, plan_schedule
 
 FOCUS = FAMILIES_BY_NAME["focus"]
 CHECKPOINTS = (5, 10, 20, 40)
@@ -138,7 +139,9 @@ def test_best_rated_schedules_lists_only_your_liked_sessions_in_the_family() -> 
     at = datetime(2026, 1, 1, tzinfo=UTC)
 
     def session(session_id: int, user_id: int, intent: str, offset_hz: float, rating: float) -> RatedSession:
-        schedule = plan_schedule(intent, 30, offsets=PlannerOffsets(offset_hz)).model_dump(mode="json")
+        schedule = plan_schedule(SessionBrief(intent, 30, offsets=PlannerOffsets(offset_hz))).model_dump(
+            mode="json"
+        )
         return RatedSession(
             session_id, user_id, "adhd", intent, schedule, rating, at.replace(hour=session_id)
         )
@@ -189,7 +192,7 @@ def test_report_shows_your_sessions_and_only_aggregates_of_others() -> None:
 
 
 def test_simulated_intents_are_the_families_they_name() -> None:
-    from backend.llm_engine.planner import classify_intent
+    from backend.schedules.intents import classify_intent
 
     assert {name: classify_intent(intent).name for name, intent in SIMULATED_INTENTS.items()} == {
         name: name for name in SIMULATED_INTENTS

@@ -9,8 +9,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from backend.live.frames import ModulationUpdate
-from backend.llm_engine.validator import ScheduleRejected
-from backend.models.schedule import ModulationSchedule
+from backend.schedules.schedule import ModulationSchedule
+from backend.schedules.validator import ScheduleRejected
 from backend.tests.factories import UserFactory
 from backend.tests.live.conftest import (
     DENSE_STEPS,

@@ -6,12 +6,15 @@ from pathlib import Path
 import pytest
 
 from backend.llm_engine.client import ModelClient
-from backend.llm_engine.engine import EngineBusy, GeneratedSchedule, Progress, ScheduleEngine, ScheduleRequest
-from backend.llm_engine.planner import FAMILIES, HoldBounds, PlannerOffsets, hold_bounds, plan_schedule
-from backend.llm_engine.validator import schedule_violations
-from backend.models.enums import Neurotype
-from backend.models.schedule import ModulationSchedule
-from backend.models.schemas import UserPreferences
+from backend.llm_engine.engine import GeneratedSchedule, Progress, ScheduleEngine
+from backend.llm_engine.model_queue import ModelBusy, ModelQueue, QueueLimits
+from backend.schedules.hold import HoldBounds, PlannerOffsets
+from backend.schedules.intents import FAMILIES
+from backend.schedules.listener import Neurotype, UserPreferences
+from backend.schedules.plan import SessionBrief, hold_bounds, plan_schedule
+from backend.schedules.refiner import ScheduleRequest
+from backend.schedules.schedule import ModulationSchedule
+from backend.schedules.validator import schedule_violations
 from backend.tests.llm_engine.intents import INTENTS
 from backend.tests.model_fixtures import model_settings
 
@@ -21,18 +24,32 @@ NEUROTYPES = list(Neurotype)
 FAMILY = {family.name: family for family in FAMILIES}
 
 
+def _queue(queue_max: int = 4, per_user_max: int = 4) -> ModelQueue:
+    return ModelQueue(
+        {
+            "interactive": QueueLimits(lane_max=queue_max, per_user_max=per_user_max),
+            "background": QueueLimits(lane_max=queue_max, per_user_max=per_user_max),
+        },
+        typical_turn_sec=2.0,
+    )
+
+
 def _engine(client: ModelClient, **overrides: float) -> ScheduleEngine:
     options = {"deadline_sec": 120.0, "queue_max": 4, "cache_size": 0} | overrides
     return ScheduleEngine(
         client,
+        _queue(int(options["queue_max"])),
         deadline_sec=float(options["deadline_sec"]),
-        queue_max=int(options["queue_max"]),
         cache_size=int(options["cache_size"]),
     )
 
 
+def _request(intent: str, *args: object, **kwargs: object) -> ScheduleRequest:
+    return ScheduleRequest(SessionBrief(intent, *args, **kwargs))  # type: ignore[arg-type]
+
+
 def _bounds(request: ScheduleRequest) -> HoldBounds:
-    return hold_bounds(request.intent, request.duration_min, request.neurotype, request.preferences)
+    return hold_bounds(request.brief)
 
 
 def assert_on_band(schedule: ModulationSchedule, bounds: HoldBounds) -> None:
@@ -51,8 +68,8 @@ def assert_on_band(schedule: ModulationSchedule, bounds: HoldBounds) -> None:
 async def test_every_intent_gets_a_valid_on_band_schedule_from_the_model(
     bundled_client: ModelClient, index: int
 ) -> None:
-    request = ScheduleRequest(
-        intent=INTENTS[index], duration_min=(20, 30, 45, 90)[index % 4], neurotype=NEUROTYPES[index % 4]
+    request = _request(
+        INTENTS[index], duration_min=(20, 30, 45, 90)[index % 4], neurotype=NEUROTYPES[index % 4]
     )
     result = await _engine(bundled_client).generate(request)
     assert result.source == "model", result.fallback_reason
@@ -62,7 +79,7 @@ async def test_every_intent_gets_a_valid_on_band_schedule_from_the_model(
 
 
 async def test_steps_stream_first_and_match_the_final_schedule(bundled_client: ModelClient) -> None:
-    request = ScheduleRequest("reading", 40)
+    request = _request("reading", 40)
     events = [event async for event in _engine(bundled_client).stream(request)]
     final = events.pop()
     progress = [event for event in events if isinstance(event, Progress)]
@@ -89,7 +106,7 @@ async def test_the_prompt_cache_is_reused_and_changes_nothing(bundled_client: Mo
     model = bundled_client.model
     assert model is not None
     model.forget_prompt_cache()
-    request = ScheduleRequest("creative writing", 30, Neurotype.autism)
+    request = _request("creative writing", 30, Neurotype.autism)
     cold = await engine.generate(request)
     warm = await engine.generate(request)
     assert cold.timing.reused_prompt_tokens == 0
@@ -99,7 +116,7 @@ async def test_the_prompt_cache_is_reused_and_changes_nothing(bundled_client: Mo
 
 
 async def test_forced_tokens_share_forward_passes(bundled_client: ModelClient) -> None:
-    result = await _engine(bundled_client).generate(ScheduleRequest("help me fall asleep", 60))
+    result = await _engine(bundled_client).generate(_request("help me fall asleep", 60))
     timing = result.timing
     assert timing.forced_tokens > timing.generated_tokens / 2  # units, separators, words' tails
     # One pass for the prompt, then one per sampled token at most; forced tokens ride along.
@@ -107,7 +124,7 @@ async def test_forced_tokens_share_forward_passes(bundled_client: ModelClient) -
 
 
 async def test_a_missed_deadline_leaves_the_planner_schedule(bundled_client: ModelClient) -> None:
-    result = await _engine(bundled_client, deadline_sec=0.01).generate(ScheduleRequest("reading", 30))
+    result = await _engine(bundled_client, deadline_sec=0.01).generate(_request("reading", 30))
     assert result.source == "planner"
     assert result.fallback_reason is not None
     assert result.fallback_reason.startswith("deadline")
@@ -117,10 +134,10 @@ async def test_a_missed_deadline_leaves_the_planner_schedule(bundled_client: Mod
 async def test_a_full_queue_is_refused_with_a_retry_hint(bundled_client: ModelClient) -> None:
     engine = _engine(bundled_client, queue_max=1)
     outcomes = await asyncio.gather(
-        *(engine.generate(ScheduleRequest(intent, 30)) for intent in ("reading", "relax", "sleep")),
+        *(engine.generate(_request(intent, 30)) for intent in ("reading", "relax", "sleep")),
         return_exceptions=True,
     )
-    busy = [outcome for outcome in outcomes if isinstance(outcome, EngineBusy)]
+    busy = [outcome for outcome in outcomes if isinstance(outcome, ModelBusy)]
     served = [outcome for outcome in outcomes if isinstance(outcome, GeneratedSchedule)]
     assert len(busy) == 1
     assert busy[0].retry_after_sec >= 1
@@ -131,13 +148,13 @@ async def test_a_full_queue_is_refused_with_a_retry_hint(bundled_client: ModelCl
 
 async def test_repeated_requests_are_answered_from_the_cache(bundled_client: ModelClient) -> None:
     engine = _engine(bundled_client, cache_size=8)
-    request = ScheduleRequest("morning meditation", 30, preferences=UserPreferences(noise="pink"))
+    request = _request("morning meditation", 30, preferences=UserPreferences(noise="pink"))
     first = await engine.generate(request)
     again = await engine.generate(request)
     assert not first.timing.cached
     assert again.timing.cached
     assert again.schedule == first.schedule
-    other = await engine.generate(ScheduleRequest("morning meditation", 45))
+    other = await engine.generate(_request("morning meditation", 45))
     assert not other.timing.cached
 
 
@@ -151,7 +168,7 @@ def _random_client(folder: Path) -> ModelClient:
 async def test_a_model_that_knows_nothing_is_still_held_on_band_by_the_grammar(
     random_model_dir: Path,
 ) -> None:
-    request = ScheduleRequest("deep focus: coding", 30, Neurotype.adhd)
+    request = _request("deep focus: coding", 30, Neurotype.adhd)
     result = await _engine(_random_client(random_model_dir)).generate(request)
     assert result.source == "model"
     assert schedule_violations(result.schedule) == []
@@ -160,8 +177,8 @@ async def test_a_model_that_knows_nothing_is_still_held_on_band_by_the_grammar(
 
 async def test_garbage_from_an_unconstrained_model_falls_back_to_the_planner(random_model_dir: Path) -> None:
     client = _random_client(random_model_dir)
-    engine = ScheduleEngine(client, deadline_sec=120, queue_max=4, cache_size=0, constrained=False)
-    result = await engine.generate(ScheduleRequest("deep focus: coding", 30))
+    engine = ScheduleEngine(client, _queue(), deadline_sec=120, cache_size=0, constrained=False)
+    result = await engine.generate(_request("deep focus: coding", 30))
     assert result.source == "planner"
     assert result.fallback_reason is not None
     assert result.fallback_reason.split(":")[0] in {"unparsable", "empty", "off_band"}
@@ -172,8 +189,8 @@ async def test_garbage_from_an_unconstrained_model_falls_back_to_the_planner(ran
 async def test_without_a_model_the_planner_answers_with_what_ratings_taught() -> None:
     client = ModelClient(model_settings("none"))
     learned = PlannerOffsets(beat_hz=1.0, bpm=4)
-    result = await _engine(client).generate(ScheduleRequest("reading", 30, offsets=learned))
+    result = await _engine(client).generate(_request("reading", 30, offsets=learned))
     assert result.source == "planner"
     assert result.fallback_reason == "model_disabled: not loaded"
-    assert result.schedule == plan_schedule("reading", 30, offsets=learned)
-    assert result.schedule != plan_schedule("reading", 30)
+    assert result.schedule == plan_schedule(SessionBrief("reading", 30, offsets=learned))
+    assert result.schedule != plan_schedule(SessionBrief("reading", 30))

@@ -13,11 +13,12 @@ from backend.llm_engine.hold_format import (
     parse_hold,
     tempo_for,
 )
-from backend.llm_engine.planner import HoldSegment, classify_intent, hold_bounds, plan_schedule
-from backend.llm_engine.validator import schedule_violations
-from backend.models.enums import Neurotype
-from backend.models.schemas import UserPreferences
-from backend.tests.llm_engine.test_planner import INTENT_FOR, PROPERTY, any_intent, any_preferences
+from backend.schedules.hold import HoldSegment
+from backend.schedules.intents import classify_intent
+from backend.schedules.listener import Neurotype, UserPreferences
+from backend.schedules.plan import SessionBrief, hold_bounds, plan_schedule
+from backend.schedules.validator import schedule_violations
+from backend.tests.schedules.test_plan import INTENT_FOR, PROPERTY, any_intent, any_preferences
 
 any_segment = st.builds(
     HoldSegment,
@@ -28,7 +29,7 @@ any_segment = st.builds(
 )
 
 
-MEDITATION = hold_bounds(INTENT_FOR["meditation"])  # beat 5-7 Hz, tempo 55-65 bpm
+MEDITATION = hold_bounds(SessionBrief(INTENT_FOR["meditation"]))  # beat 5-7 Hz, tempo 55-65 bpm
 
 
 def test_lines_round_trip_with_the_tempo_following_the_beat() -> None:
@@ -59,7 +60,7 @@ def test_streaming_ignores_an_unfinished_line() -> None:
 
 
 def test_beat_choices_cover_the_band_in_half_hertz() -> None:
-    bounds = hold_bounds(INTENT_FOR["sleep"])
+    bounds = hold_bounds(SessionBrief(INTENT_FOR["sleep"]))
     assert bounds.beat_hz == (1.5, 3.0)
     assert beat_choices(bounds) == [1.5, 2.0, 2.5, 3.0]
 
@@ -78,7 +79,7 @@ def _accepts(lark: str, text: str) -> bool:
 
 @pytest.mark.parametrize("family", list(INTENT_FOR))
 def test_the_grammar_accepts_exactly_on_band_lines(family: str) -> None:
-    bounds = hold_bounds(INTENT_FOR[family], 30, Neurotype.adhd)
+    bounds = hold_bounds(SessionBrief(INTENT_FOR[family], 30, Neurotype.adhd))
     lark = lark_grammar(bounds)
     low_hz, high_hz = bounds.beat_hz
     low_bpm = bounds.bpm[0]
@@ -103,14 +104,14 @@ def test_the_grammar_accepts_exactly_on_band_lines(family: str) -> None:
     intent=any_intent,
     duration_min=st.floats(5, 240),
     neurotype=st.sampled_from(Neurotype),
-    preferences=st.none() | any_preferences,
+    preferences=st.just(UserPreferences()) | any_preferences,
     hold=st.lists(any_segment, min_size=1, max_size=8),
 )
 def test_any_written_hold_is_framed_into_a_safe_schedule(intent, duration_min, neurotype, preferences, hold):
     """Whatever a model writes, the framed schedule passes the validator and stays on-band."""
-    schedule = plan_schedule(intent, duration_min, neurotype, preferences, hold=hold)
+    schedule = plan_schedule(SessionBrief(intent, duration_min, neurotype, preferences), hold=hold)
     assert schedule_violations(schedule) == []
-    bounds = hold_bounds(intent, duration_min, neurotype, preferences)
+    bounds = hold_bounds(SessionBrief(intent, duration_min, neurotype, preferences))
     for step in schedule.steps:
         if bounds.hold_start_sec <= step.timestamp_sec < bounds.hold_end_sec:
             assert bounds.beat_hz[0] <= step.binaural_freq <= bounds.beat_hz[1]
@@ -120,14 +121,14 @@ def test_any_written_hold_is_framed_into_a_safe_schedule(intent, duration_min, n
 
 def test_written_segments_start_when_the_earlier_minutes_have_passed() -> None:
     intent = INTENT_FOR["focus"]
-    bounds = hold_bounds(intent, 60)
+    bounds = hold_bounds(SessionBrief(intent, 60))
     low, high = bounds.beat_hz
     hold = [
         HoldSegment(low, bounds.bpm[0], "binaural", 10),
         HoldSegment(high, bounds.bpm[1], "isochronic", 15),
         HoldSegment(low, bounds.bpm[0], "ambient", 10),
     ]
-    steps = plan_schedule(intent, 60, hold=hold).steps
+    steps = plan_schedule(SessionBrief(intent, 60), hold=hold).steps
     starts = {step.timestamp_sec: step for step in steps}
     second = starts[bounds.hold_start_sec + 600]
     assert (second.binaural_freq, second.target_bpm, second.layer) == (high, bounds.bpm[1], "isochronic")
@@ -137,8 +138,8 @@ def test_written_segments_start_when_the_earlier_minutes_have_passed() -> None:
 
 def test_preferences_decide_the_layers_a_hold_may_use() -> None:
     speakers = UserPreferences(preferred_layer="isochronic")
-    assert "binaural" not in hold_bounds("reading", preferences=speakers).layers
-    assert hold_bounds("reading", preferences=UserPreferences(preferred_layer="binaural")).layers == (
-        "binaural",
-    )
-    assert classify_intent("reading").name == hold_bounds("reading").family
+    assert "binaural" not in hold_bounds(SessionBrief("reading", preferences=speakers)).layers
+    assert hold_bounds(
+        SessionBrief("reading", preferences=UserPreferences(preferred_layer="binaural"))
+    ).layers == ("binaural",)
+    assert classify_intent("reading").name == hold_bounds(SessionBrief("reading")).family

@@ -3,15 +3,16 @@
 import httpx
 from sqlalchemy import select
 
-from backend.insights import best_rated_history
+from backend.db.queries import PromptQueries
+from backend.insights import learned_for
 from backend.llm_engine.prompts import (
     DEFAULT_PROMPTS,
     PLACEHOLDERS,
     SUPERSEDED_TEMPLATES,
     render_prompt,
-    seed_prompts,
 )
 from backend.models.orm import Prompt, User
+from backend.schedules.intents import classify_intent
 from backend.tests.factories import UserFactory
 
 
@@ -41,13 +42,13 @@ async def test_setup_upgrades_an_old_default_but_never_an_edited_template(app) -
         row = (await db.execute(select(Prompt).where(Prompt.name == seed.name))).scalar_one()
         row.template, row.version = old_default, 1
         await db.commit()
-        assert await seed_prompts(db) == 0
+        assert await PromptQueries(db).seed(DEFAULT_PROMPTS, SUPERSEDED_TEMPLATES) == 0
         await db.refresh(row)
         assert (row.template, row.version) == (seed.template, seed.version)
 
         row.template, row.version = "my own words {intent}", 1
         await db.commit()
-        await seed_prompts(db)
+        await PromptQueries(db).seed(DEFAULT_PROMPTS, SUPERSEDED_TEMPLATES)
         await db.refresh(row)
         assert (row.template, row.version) == ("my own words {intent}", 1)
 
@@ -64,7 +65,7 @@ async def test_history_carries_the_users_best_rated_sessions_of_that_kind(
     async with app.state.neurotune.session_factory() as db:
         owner = await db.get(User, user.id)
         assert owner is not None
-        history = await best_rated_history(db, owner, "coding")
+        history = (await learned_for(db, owner, classify_intent("coding"))).best_rated
 
     assert [item["rating"] for item in history] == [5, 4]  # focus family, 4 stars or more, best first
     assert {item["intent"] for item in history} == {"deep focus: coding", "study for exams"}

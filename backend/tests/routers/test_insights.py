@@ -7,7 +7,8 @@ from fastapi import FastAPI
 
 from backend.insights import best_rated_schedules, load_rated_sessions
 from backend.insights.features import schedule_features
-from backend.llm_engine.planner import FAMILIES, classify_intent, plan_schedule
+from backend.schedules.intents import FAMILIES, classify_intent
+from backend.schedules.plan import SessionBrief, plan_schedule
 from backend.tests.factories import TestUser, UserFactory
 
 FOCUS = classify_intent("deep focus: coding")
@@ -131,7 +132,7 @@ async def test_the_next_session_plays_what_your_ratings_favour(
     )
     started = await client.post("/sessions/start", json={"intent": "coding"}, headers=user.headers)
     hold = schedule_features(started.json()["schedule"], FOCUS)
-    default_hold = schedule_features(plan_schedule("coding", 30).model_dump(mode="json"), FOCUS)
+    default_hold = schedule_features(plan_schedule(SessionBrief("coding", 30)).model_dump(mode="json"), FOCUS)
     assert hold is not None
     assert default_hold is not None
     assert hold.beat_hz > default_hold.beat_hz + 0.4
@@ -151,7 +152,7 @@ async def test_a_failure_in_insights_never_stops_a_session_starting(
     with caplog.at_level(logging.ERROR, logger="backend.insights.service"):
         started = await client.post("/sessions/start", json={"intent": "coding"}, headers=user.headers)
     assert started.status_code == 201
-    assert started.json()["schedule"] == plan_schedule("coding", 30).model_dump(mode="json")
+    assert started.json()["schedule"] == plan_schedule(SessionBrief("coding", 30)).model_dump(mode="json")
     assert "planning without learned offsets" in caplog.text
 
 

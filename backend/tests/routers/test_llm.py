@@ -9,20 +9,18 @@ from fastapi import FastAPI
 
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
-from backend.llm_engine.validator import schedule_violations
-from backend.models.schedule import ModulationSchedule
+from backend.main import model_queue
+from backend.schedules.schedule import ModulationSchedule
+from backend.schedules.validator import schedule_violations
 from backend.tests.factories import UserFactory
 
 PATH = "/llm/generate-schedule"
 
 
 def _use_model(app: FastAPI, client: ModelClient, queue_max: int = 4) -> None:
+    settings = app.state.neurotune.settings.model_copy(update={"llm_queue_max": queue_max})
     app.state.neurotune.schedules = ScheduleEngine(
-        client,
-        deadline_sec=120,
-        queue_max=queue_max,
-        cache_size=0,
-        session_factory=app.state.neurotune.session_factory,
+        client, model_queue(settings), deadline_sec=120, cache_size=0
     )
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from backend.llm_engine.validator import schedule_violations
-from backend.models.schedule import ModulationSchedule
+from backend.schedules.schedule import ModulationSchedule
+from backend.schedules.validator import schedule_violations
 from backend.tests.factories import UserFactory
 
 

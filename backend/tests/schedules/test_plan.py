@@ -6,18 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.llm_engine.planner import (
-    ANXIETY_BEAT_CAP_HZ,
-    ARRIVAL_BPM,
-    ARRIVAL_HZ,
-    DEFAULT_INTENT,
-    FAMILIES,
-    IntentFamily,
-    PlannerOffsets,
-    classify_intent,
-    plan_schedule,
-)
-from backend.llm_engine.safety_limits import (
+from backend.schedules.hold import PlannerOffsets
+from backend.schedules.intents import FAMILIES, IntentFamily, classify_intent
+from backend.schedules.limits import (
     BPM_MAX,
     BPM_MIN,
     DURATION_MAX_SEC,
@@ -25,10 +16,11 @@ from backend.llm_engine.safety_limits import (
     INTENT_MAX_CHARS,
     MAX_BEAT_RATE_HZ_PER_SEC,
 )
-from backend.llm_engine.validator import schedule_violations
-from backend.models.enums import Neurotype
-from backend.models.schedule import ModulationSchedule, ModulationStep
-from backend.models.schemas import UserPreferences
+from backend.schedules.listener import Neurotype, UserPreferences
+from backend.schedules.plan import ARRIVAL_BPM, ARRIVAL_HZ, DEFAULT_INTENT, SessionBrief, plan_schedule
+from backend.schedules.schedule import ModulationSchedule, ModulationStep
+from backend.schedules.shaping import ANXIETY_BEAT_CAP_HZ
+from backend.schedules.validator import schedule_violations
 
 PROPERTY = settings(max_examples=250, deadline=None)
 FAMILY = {family.name: family for family in FAMILIES}
@@ -93,12 +85,12 @@ def beat_rates(schedule: ModulationSchedule) -> list[float]:
     intent=any_intent,
     duration_min=st.floats(5, 240),
     neurotype=st.sampled_from(Neurotype),
-    preferences=st.none() | any_preferences,
+    preferences=st.just(UserPreferences()) | any_preferences,
     current_bpm=st.none() | st.integers(-1000, 1000),
     offsets=any_offsets,
 )
 def test_every_plan_passes_the_validator(intent, duration_min, neurotype, preferences, current_bpm, offsets):
-    schedule = plan_schedule(intent, duration_min, neurotype, preferences, current_bpm, offsets)
+    schedule = plan_schedule(SessionBrief(intent, duration_min, neurotype, preferences, current_bpm, offsets))
     assert schedule_violations(schedule) == []
     assert schedule.total_duration_sec == round(duration_min * 60)
     assert 0 < len(schedule.intent) <= INTENT_MAX_CHARS
@@ -112,14 +104,14 @@ def test_every_plan_passes_the_validator(intent, duration_min, neurotype, prefer
     neurotype=st.sampled_from(Neurotype),
 )
 def test_durations_outside_the_range_are_clamped_not_refused(duration_min, intent, neurotype):
-    schedule = plan_schedule(intent, duration_min, neurotype)
+    schedule = plan_schedule(SessionBrief(intent, duration_min, neurotype))
     assert schedule_violations(schedule) == []
     assert DURATION_MIN_SEC <= schedule.total_duration_sec <= DURATION_MAX_SEC
 
 
 def test_the_same_request_gives_the_same_schedule() -> None:
-    first = plan_schedule("deep focus: coding", 45, Neurotype.adhd, current_bpm=128)
-    assert plan_schedule("deep focus: coding", 45, Neurotype.adhd, current_bpm=128) == first
+    first = plan_schedule(SessionBrief("deep focus: coding", 45, Neurotype.adhd, current_bpm=128))
+    assert plan_schedule(SessionBrief("deep focus: coding", 45, Neurotype.adhd, current_bpm=128)) == first
 
 
 @pytest.mark.parametrize(
@@ -136,7 +128,7 @@ def test_the_same_request_gives_the_same_schedule() -> None:
     ],
 )
 def test_intent_label_is_trimmed_and_truncated(intent: str, label: str) -> None:
-    assert plan_schedule(intent).intent == label
+    assert plan_schedule(SessionBrief(intent)).intent == label
 
 
 # --- families -------------------------------------------------------------------------------
@@ -146,7 +138,7 @@ def test_intent_label_is_trimmed_and_truncated(intent: str, label: str) -> None:
 def test_hold_stays_inside_the_family_band(name: str) -> None:
     family = FAMILY[name]
     assert classify_intent(INTENT_FOR[name]) is family
-    schedule = plan_schedule(INTENT_FOR[name], 60)
+    schedule = plan_schedule(SessionBrief(INTENT_FOR[name], 60))
     hold = hold_steps(schedule, family)
     assert len(hold) >= 3
     low_hz, high_hz = family.beat_hz
@@ -158,12 +150,12 @@ def test_hold_stays_inside_the_family_band(name: str) -> None:
 
 def test_every_session_starts_at_alpha() -> None:
     for intent in INTENT_FOR.values():
-        first = plan_schedule(intent).steps[0]
+        first = plan_schedule(SessionBrief(intent)).steps[0]
         assert (first.timestamp_sec, first.binaural_freq, first.target_bpm) == (0, ARRIVAL_HZ, ARRIVAL_BPM)
 
 
 def test_sleep_passes_theta_and_ends_in_delta_without_a_return() -> None:
-    schedule = plan_schedule("sleep", 45)
+    schedule = plan_schedule(SessionBrief("sleep", 45))
     beats = [step.binaural_freq for step in schedule.steps]
     assert 6.0 in beats
     after_theta = beats[beats.index(6.0) + 1 :]
@@ -174,7 +166,7 @@ def test_sleep_passes_theta_and_ends_in_delta_without_a_return() -> None:
 
 
 def test_power_nap_dips_into_theta_and_wakes_back_to_alpha() -> None:
-    schedule = plan_schedule("power nap", 20)
+    schedule = plan_schedule(SessionBrief("power nap", 20))
     hold = hold_steps(schedule, FAMILY["power_nap"])
     assert all(4.0 <= step.binaural_freq <= 6.0 for step in hold)
     last = schedule.steps[-1]
@@ -184,13 +176,13 @@ def test_power_nap_dips_into_theta_and_wakes_back_to_alpha() -> None:
 
 
 def test_meditation_returns_to_alpha_but_focus_does_not() -> None:
-    assert 10.0 <= plan_schedule("meditation", 30).steps[-1].binaural_freq <= 12.0
-    assert plan_schedule("focus", 30).steps[-1].binaural_freq >= 14.0
+    assert 10.0 <= plan_schedule(SessionBrief("meditation", 30)).steps[-1].binaural_freq <= 12.0
+    assert plan_schedule(SessionBrief("focus", 30)).steps[-1].binaural_freq >= 14.0
 
 
 def test_rate_limits_hold_with_margin_for_the_default_shaping() -> None:
     for intent in INTENT_FOR.values():
-        rates = beat_rates(plan_schedule(intent, 60))
+        rates = beat_rates(plan_schedule(SessionBrief(intent, 60)))
         assert max(abs(rate) for rate in rates) <= 0.5 * MAX_BEAT_RATE_HZ_PER_SEC
 
 
@@ -203,32 +195,34 @@ def test_rate_limits_hold_with_margin_for_the_default_shaping() -> None:
     | any_intent,
     duration_min=st.floats(5, 240),
     current_bpm=st.none() | st.integers(BPM_MIN, BPM_MAX),
-    preferences=st.none() | any_preferences,
+    preferences=st.just(UserPreferences()) | any_preferences,
 )
 def test_anxiety_never_exceeds_low_beta_and_descends_slowly(intent, duration_min, current_bpm, preferences):
-    schedule = plan_schedule(intent, duration_min, Neurotype.anxiety, preferences, current_bpm)
+    schedule = plan_schedule(SessionBrief(intent, duration_min, Neurotype.anxiety, preferences, current_bpm))
     assert max(step.binaural_freq for step in schedule.steps) <= ANXIETY_BEAT_CAP_HZ
     assert all(rate >= -0.5 * MAX_BEAT_RATE_HZ_PER_SEC for rate in beat_rates(schedule))
 
 
 def test_anxiety_caps_focus_and_energise_that_would_otherwise_go_higher() -> None:
     for intent in ("deep focus: coding", "energy boost"):
-        assert max(s.binaural_freq for s in plan_schedule(intent, 30).steps) > ANXIETY_BEAT_CAP_HZ
-        capped = plan_schedule(intent, 30, Neurotype.anxiety)
+        assert (
+            max(s.binaural_freq for s in plan_schedule(SessionBrief(intent, 30)).steps) > ANXIETY_BEAT_CAP_HZ
+        )
+        capped = plan_schedule(SessionBrief(intent, 30, Neurotype.anxiety))
         assert 14.0 <= capped.steps[1].binaural_freq <= ANXIETY_BEAT_CAP_HZ
 
 
 def test_anxiety_descends_more_slowly_than_the_default() -> None:
-    typical = plan_schedule("relax", 30)
-    anxious = plan_schedule("relax", 30, Neurotype.anxiety)
+    typical = plan_schedule(SessionBrief("relax", 30))
+    anxious = plan_schedule(SessionBrief("relax", 30, Neurotype.anxiety))
     assert anxious.steps[1].binaural_freq == typical.steps[1].binaural_freq < ARRIVAL_HZ
     assert anxious.steps[1].ramp_duration_sec >= 2 * typical.steps[1].ramp_duration_sec
 
 
 @pytest.mark.parametrize("intent", list(INTENT_FOR.values()))
 def test_autism_gets_longer_glides_and_fewer_changes(intent: str) -> None:
-    typical = plan_schedule(intent, 60)
-    autistic = plan_schedule(intent, 60, Neurotype.autism)
+    typical = plan_schedule(SessionBrief(intent, 60))
+    autistic = plan_schedule(SessionBrief(intent, 60, Neurotype.autism))
     assert len(autistic.steps) < len(typical.steps)
     assert autistic.steps[1].ramp_duration_sec > typical.steps[1].ramp_duration_sec
     assert min(s.ramp_duration_sec for s in autistic.steps[1:]) >= 30
@@ -237,8 +231,8 @@ def test_autism_gets_longer_glides_and_fewer_changes(intent: str) -> None:
 
 
 def test_adhd_focus_is_more_stimulating() -> None:
-    typical = plan_schedule("deep focus: coding", 60)
-    adhd = plan_schedule("deep focus: coding", 60, Neurotype.adhd)
+    typical = plan_schedule(SessionBrief("deep focus: coding", 60))
+    adhd = plan_schedule(SessionBrief("deep focus: coding", 60, Neurotype.adhd))
     assert {step.layer for step in typical.steps} == {"binaural"}
     assert any(step.layer == "isochronic" for step in adhd.steps)
     assert all(step.noise == "pink" for step in adhd.steps)
@@ -247,14 +241,14 @@ def test_adhd_focus_is_more_stimulating() -> None:
 
 
 def test_adhd_sleep_gets_no_extra_stimulation() -> None:
-    schedule = plan_schedule("sleep", 60, Neurotype.adhd)
-    assert schedule == plan_schedule("sleep", 60)
+    schedule = plan_schedule(SessionBrief("sleep", 60, Neurotype.adhd))
+    assert schedule == plan_schedule(SessionBrief("sleep", 60))
     assert {step.layer for step in schedule.steps} == {"ambient"}
 
 
 @pytest.mark.parametrize("neurotype", [Neurotype.depression, Neurotype.other, Neurotype.neurotypical])
 def test_other_neurotypes_get_the_family_default(neurotype: Neurotype) -> None:
-    assert plan_schedule("reading", 30, neurotype) == plan_schedule("reading", 30)
+    assert plan_schedule(SessionBrief("reading", 30, neurotype)) == plan_schedule(SessionBrief("reading", 30))
 
 
 # --- preferences, offsets, current tempo ----------------------------------------------------
@@ -263,34 +257,42 @@ def test_other_neurotypes_get_the_family_default(neurotype: Neurotype) -> None:
 @PROPERTY
 @given(intent=any_intent, neurotype=st.sampled_from(Neurotype), duration_min=st.floats(5, 240))
 def test_isochronic_preference_means_no_binaural_steps(intent, neurotype, duration_min):
-    schedule = plan_schedule(intent, duration_min, neurotype, UserPreferences(preferred_layer="isochronic"))
+    schedule = plan_schedule(
+        SessionBrief(intent, duration_min, neurotype, UserPreferences(preferred_layer="isochronic"))
+    )
     assert all(step.layer != "binaural" for step in schedule.steps)
 
 
 def test_binaural_preference_is_honoured_everywhere() -> None:
     for intent in INTENT_FOR.values():
-        schedule = plan_schedule(intent, 30, Neurotype.adhd, UserPreferences(preferred_layer="binaural"))
+        schedule = plan_schedule(
+            SessionBrief(intent, 30, Neurotype.adhd, UserPreferences(preferred_layer="binaural"))
+        )
         assert {step.layer for step in schedule.steps} == {"binaural"}
 
 
 def test_noise_preference_is_forced_and_auto_follows_the_family() -> None:
-    assert {s.noise for s in plan_schedule("sleep", 30).steps} == {"brown"}
-    assert {s.noise for s in plan_schedule("focus", 30).steps} == {"none"}
+    assert {s.noise for s in plan_schedule(SessionBrief("sleep", 30)).steps} == {"brown"}
+    assert {s.noise for s in plan_schedule(SessionBrief("focus", 30)).steps} == {"none"}
     for noise in ("none", "pink", "brown"):
         for neurotype in (Neurotype.adhd, Neurotype.neurotypical):
-            schedule = plan_schedule("sleep", 30, neurotype, UserPreferences(noise=noise))
+            schedule = plan_schedule(SessionBrief("sleep", 30, neurotype, UserPreferences(noise=noise)))
             assert {s.noise for s in schedule.steps} == {noise}
 
 
 def test_offsets_shift_the_hold_within_the_band() -> None:
     family = FAMILY["focus"]
-    base = hold_steps(plan_schedule("focus", 60), family)
-    nudged = hold_steps(plan_schedule("focus", 60, offsets=PlannerOffsets(beat_hz=1.0, bpm=-5)), family)
+    base = hold_steps(plan_schedule(SessionBrief("focus", 60)), family)
+    nudged = hold_steps(
+        plan_schedule(SessionBrief("focus", 60, offsets=PlannerOffsets(beat_hz=1.0, bpm=-5))), family
+    )
     assert nudged[0].binaural_freq == pytest.approx(base[0].binaural_freq + 1.0)
     assert nudged[0].target_bpm == base[0].target_bpm - 5
     assert sum(s.binaural_freq for s in nudged) > sum(s.binaural_freq for s in base)
 
-    pinned = hold_steps(plan_schedule("focus", 60, offsets=PlannerOffsets(beat_hz=100.0, bpm=-100)), family)
+    pinned = hold_steps(
+        plan_schedule(SessionBrief("focus", 60, offsets=PlannerOffsets(beat_hz=100.0, bpm=-100))), family
+    )
     assert pinned[0].binaural_freq == family.beat_hz[1]
     assert pinned[0].target_bpm == family.bpm[0]
     assert all(family.beat_hz[0] <= s.binaural_freq <= family.beat_hz[1] for s in pinned)
@@ -306,7 +308,7 @@ def test_offsets_must_be_finite() -> None:
     ("current_bpm", "first_bpm"), [(None, ARRIVAL_BPM), (150, 150), (300, BPM_MAX), (10, BPM_MIN)]
 )
 def test_current_tempo_is_where_the_session_starts(current_bpm: int | None, first_bpm: int) -> None:
-    schedule = plan_schedule("focus", 30, current_bpm=current_bpm)
+    schedule = plan_schedule(SessionBrief("focus", 30, current_bpm=current_bpm))
     assert schedule.steps[0].target_bpm == first_bpm
     assert 90 <= schedule.steps[-1].target_bpm <= 120, "and it still reaches the family's tempo"
 
@@ -318,7 +320,7 @@ def test_current_tempo_is_where_the_session_starts(current_bpm: int | None, firs
 @pytest.mark.parametrize("name", sorted(INTENT_FOR))
 def test_five_minute_sessions_still_reach_the_band(name: str, neurotype: Neurotype) -> None:
     family = FAMILY[name]
-    schedule = plan_schedule(INTENT_FOR[name], 5, neurotype)
+    schedule = plan_schedule(SessionBrief(INTENT_FOR[name], 5, neurotype))
     assert schedule_violations(schedule) == []
     assert schedule.total_duration_sec == 300
     hold = hold_steps(schedule, family)

@@ -1,7 +1,7 @@
 """The modulation schedule: what the browser synthesises, step by step (spec §3.2).
 
 These models describe *shape* only (types, known layers, no NaN/inf, no unknown keys).
-Every perceptual and safety bound lives in `backend.llm_engine.validator`, the one gate
+Every perceptual and safety bound lives in `backend.schedules.validator`, the one gate
 that every schedule from any source passes before it reaches a speaker.
 """
 

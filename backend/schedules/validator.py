@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from backend.llm_engine.safety_limits import (
+from backend.schedules.limits import (
     BEAT_HZ_MIN,
     BINAURAL_HZ_MAX,
     BPM_MAX,
@@ -29,7 +29,7 @@ from backend.llm_engine.safety_limits import (
     MAX_STEPS,
     MODULATION_HZ_MAX,
 )
-from backend.models.schedule import ModulationSchedule, ModulationStep
+from backend.schedules.schedule import ModulationSchedule, ModulationStep
 
 _MAX_REPORTED_PARSE_ERRORS = 10
 """A malformed response can produce hundreds of pydantic errors; the first few say enough."""

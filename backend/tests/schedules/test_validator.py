@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from backend.llm_engine.planner import FAMILIES, plan_schedule
-from backend.llm_engine.safety_limits import (
+from backend.schedules.intents import FAMILIES
+from backend.schedules.limits import (
     BEAT_HZ_MIN,
     BINAURAL_HZ_MAX,
     BPM_MAX,
@@ -26,15 +26,15 @@ from backend.llm_engine.safety_limits import (
     MAX_STEPS,
     MODULATION_HZ_MAX,
 )
-from backend.llm_engine.validator import (
+from backend.schedules.listener import Neurotype, UserPreferences
+from backend.schedules.plan import SessionBrief, plan_schedule
+from backend.schedules.schedule import ModulationSchedule, ModulationStep
+from backend.schedules.validator import (
     ScheduleRejected,
     ensure_safe,
     parse_llm_response,
     schedule_violations,
 )
-from backend.models.enums import Neurotype
-from backend.models.schedule import ModulationSchedule, ModulationStep
-from backend.models.schemas import UserPreferences
 
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -304,7 +304,9 @@ def test_breaking_one_rule_is_rejected_with_a_reason_naming_it(
     intent, duration_min, neurotype, layer, current_bpm, rule, choice
 ) -> None:
     base = plan_schedule(
-        intent, duration_min, neurotype, UserPreferences(preferred_layer=layer), current_bpm=current_bpm
+        SessionBrief(
+            intent, duration_min, neurotype, UserPreferences(preferred_layer=layer), current_bpm=current_bpm
+        )
     )
     assume(len(base.steps) >= 2)
     assert schedule_violations(base) == []

@@ -1,7 +1,7 @@
 """Merging a refined schedule into one that is already playing: only the future may change."""
 
-from backend.llm_engine.validator import ScheduleRejected, ensure_safe
-from backend.models.schedule import ModulationSchedule
+from backend.schedules.schedule import ModulationSchedule
+from backend.schedules.validator import ScheduleRejected, ensure_safe
 
 
 def merge_refinement(
