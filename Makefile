@@ -47,6 +47,7 @@ lint: setup
 	$(BIN)/ruff format --check backend bench scripts
 	$(BIN)/ruff check backend bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	cd frontend && npx tsc --noEmit
 	cd frontend && npx eslint .
 

@@ -21,7 +21,7 @@ import librosa
 import numpy as np
 
 from backend.audio_processor.analyzer import PITCH_CLASSES, analyze_file, warm_up
-from backend.audio_processor.fixtures import TrackSpec, benchmark_specs, write_track
+from backend.tests.audio_processor.synthetic_tracks import TrackSpec, benchmark_specs, write_track
 
 Estimate = tuple[float | None, str | None]
 

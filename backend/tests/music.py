@@ -5,8 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.audio_processor.fixtures import TrackSpec, write_track
 from backend.audio_processor.scanner import KnownFile, ScannedFile
+from backend.tests.audio_processor.synthetic_tracks import TrackSpec, write_track
 
 TRACK_SEC = 8.0
 

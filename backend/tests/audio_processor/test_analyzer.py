@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from backend.audio_processor import TrackAnalysis, analyze_file, analyze_signal
-from backend.audio_processor.fixtures import STYLES, TrackSpec, render, write_track
+from backend.tests.audio_processor.synthetic_tracks import STYLES, TrackSpec, render, write_track
 
 
 def _spec(style: str = "four_on_floor", bpm: float = 120.0, tonic: int = 9, mode: str = "minor", **kw):

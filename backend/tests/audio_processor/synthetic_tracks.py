@@ -1,7 +1,8 @@
 """Deterministic synthetic tracks with known tempo, key and beat phase.
 
-Used by the analyzer's tests and by `bench/analysis.py`. Each track is drums (kick, snare, hats)
-plus a chord pad, a bass line and a melody in a known key, in one of several genre-like styles.
+Test data, not part of the app: used by the analyzer's and library's tests and by
+`bench/analysis.py`. Each track is drums (kick, snare, hats) plus a chord pad, a bass line and a
+melody in a known key, in one of several genre-like styles.
 The same `TrackSpec` always renders the same samples, so a failing case can be replayed.
 """
 
