@@ -16,7 +16,7 @@ import { after, before, test } from "node:test";
 
 import { python, registerListener, repo, shots, signedInContext, startApp } from "./harness.mjs";
 
-/** Tracks rendered by backend/audio_processor/fixtures.py: known tempo, key and beat phase. */
+/** Tracks rendered by backend/tests/audio_processor/synthetic_tracks.py: known tempo, key and beat phase. */
 const TRACKS = [
   { name: "steady 120.wav", style: "four_on_floor", bpm: 120, tonic: 9, mode: "minor", seed: 1 },
   { name: "groove 100.wav", style: "syncopated", bpm: 100, tonic: 0, mode: "major", seed: 5 },
@@ -33,7 +33,7 @@ function writeLibrary(directory) {
   const script = `
 import json, sys
 from pathlib import Path
-from backend.audio_processor.fixtures import TrackSpec, write_track
+from backend.tests.audio_processor.synthetic_tracks import TrackSpec, write_track
 target = Path(sys.argv[1])
 for t in json.loads(sys.argv[2]):
     spec = TrackSpec(style=t["style"], bpm=t["bpm"], tonic=t["tonic"], mode=t["mode"], seed=t["seed"], duration_sec=${TRACK_SEC})
