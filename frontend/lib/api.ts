@@ -9,6 +9,7 @@ import type {
   HealthReport,
   HistoryQuery,
   InsightsReport,
+  IntentRequest,
   LibraryRoot,
   LibraryTrack,
   Registered,
@@ -17,7 +18,6 @@ import type {
   SessionEnd,
   SessionEnded,
   SessionRecord,
-  SessionStart,
   SessionStarted,
   TokenIssued,
   User,
@@ -79,7 +79,7 @@ export const api = createApi({
       query: (body) => ({ url: "auth/me", method: "PATCH", body }),
       invalidatesTags: ["Me"],
     }),
-    startSession: build.mutation<SessionStarted, SessionStart>({
+    startSession: build.mutation<SessionStarted, IntentRequest>({
       query: (body) => ({ url: "sessions/start", method: "POST", body }),
       invalidatesTags: ["Sessions"],
     }),

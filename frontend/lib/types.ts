@@ -27,7 +27,8 @@ export type UserUpdate = Schemas["UserUpdate"];
 export type UserRegister = Omit<Schemas["UserRegister"], "preferences"> & { preferences?: Partial<UserPreferences> };
 
 export type SessionRecord = Schemas["SessionOut"];
-export type SessionStart = Schemas["SessionStart"];
+/** POST /sessions/start (and /llm/generate-schedule): what the session is for, and how long. */
+export type IntentRequest = Schemas["IntentRequest"];
 export type SessionStarted = Schemas["SessionStarted"];
 export type SessionEnd = Schemas["SessionEnd"];
 export type SessionEnded = Schemas["SessionEnded"];

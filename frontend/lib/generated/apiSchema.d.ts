@@ -376,68 +376,65 @@ export interface components {
             /** @description Your rated sessions in this family. */
             you: components["schemas"]["RatingStats"];
         };
-        /** GenerateSchedule */
-        GenerateSchedule: {
-            /**
-             * Current Bpm
-             * @description Tempo of music already playing, if any.
-             */
-            current_bpm?: number | null;
-            /**
-             * Duration Min
-             * @description Defaults to the user's preferred session length.
-             */
-            duration_min?: number | null;
-            /**
-             * Intent
-             * @description What the session is for, e.g. "deep focus: coding".
-             */
-            intent: string;
-            /**
-             * User Id
-             * @description Optional; the token decides who you are. If given it must be your own id (else 403).
-             */
-            user_id?: number | null;
-        };
-        /** GenerationTiming */
+        /**
+         * GenerationTiming
+         * @description Where a generated schedule's time went: one record, filled by the decoder and the engine.
+         */
         GenerationTiming: {
             /**
              * Cached
              * @description The same request was answered before; no model time was spent.
+             * @default false
              */
             cached: boolean;
             /**
              * First Model Step Sec
              * @description When the first model-written step was known.
              */
-            first_model_step_sec: number | null;
+            first_model_step_sec?: number | null;
             /**
              * First Step Sec
              * @description When the first step was known.
              */
-            first_step_sec: number | null;
+            first_step_sec?: number | null;
             /**
              * Forced Tokens
              * @description Tokens the grammar forced (fed without sampling).
+             * @default 0
              */
             forced_tokens: number;
             /**
              * Forward Passes
              * @description Model evaluations; forced tokens share one (jump-forward).
+             * @default 0
              */
             forward_passes: number;
-            /** Generated Tokens */
+            /**
+             * Generated Tokens
+             * @default 0
+             */
             generated_tokens: number;
-            /** Prompt Tokens */
+            /**
+             * Prefill Sec
+             * @description Time the model took to read the prompt.
+             * @default 0
+             */
+            prefill_sec: number;
+            /**
+             * Prompt Tokens
+             * @default 0
+             */
             prompt_tokens: number;
             /**
              * Queue Sec
              * @description Time spent waiting for the model (one request at a time).
+             * @default 0
              */
             queue_sec: number;
             /**
              * Reused Prompt Tokens
              * @description Prompt tokens whose cached keys/values were reused.
+             * @default 0
              */
             reused_prompt_tokens: number;
             /** Total Sec */
@@ -493,6 +490,32 @@ export interface components {
             ratings_over_time: components["schemas"]["RatingPoint"][];
             /** User Id */
             user_id: number;
+        };
+        /**
+         * IntentRequest
+         * @description What to plan: POST /sessions/start and POST /llm/generate-schedule take the same body.
+         */
+        IntentRequest: {
+            /**
+             * Current Bpm
+             * @description Tempo of music already playing, if any.
+             */
+            current_bpm?: number | null;
+            /**
+             * Duration Min
+             * @description Defaults to the user's preferred session length.
+             */
+            duration_min?: number | null;
+            /**
+             * Intent
+             * @description What the session is for, e.g. "deep focus: coding".
+             */
+            intent: string;
+            /**
+             * User Id
+             * @description Optional; the token decides who you are. If given it must be your own id (else 403).
+             */
+            user_id?: number | null;
         };
         /** LevelEvidenceOut */
         LevelEvidenceOut: {
@@ -829,6 +852,11 @@ export interface components {
             prompt_version: number | null;
             /** Rating */
             rating: number | null;
+            /**
+             * Refinement
+             * @description What became of the local model's rewrite of this session: pending, applied, or why not (busy, unavailable, superseded, ended, declined, rejected, timed_out, failed); null when no model is configured.
+             */
+            refinement: ("pending" | "applied" | "declined" | "rejected" | "timed_out" | "failed" | "ended" | "superseded" | "busy" | "unavailable") | null;
             schedule: components["schemas"]["ModulationSchedule"];
             /**
              * Started At
@@ -838,31 +866,13 @@ export interface components {
             /** User Id */
             user_id: number;
         };
-        /** SessionStart */
-        SessionStart: {
-            /**
-             * Current Bpm
-             * @description Tempo of music already playing, if any.
-             */
-            current_bpm?: number | null;
-            /**
-             * Duration Min
-             * @description Defaults to the user's preferred session length.
-             */
-            duration_min?: number | null;
-            /**
-             * Intent
-             * @description What the session is for, e.g. "deep focus: coding".
-             */
-            intent: string;
-            /**
-             * User Id
-             * @description Optional; the token decides who you are. If given it must be your own id (else 403).
-             */
-            user_id?: number | null;
-        };
         /** SessionStarted */
         SessionStarted: {
+            /**
+             * Refinement
+             * @description pending: the local model will rewrite the future; otherwise why it will not.
+             */
+            refinement: ("pending" | "applied" | "declined" | "rejected" | "timed_out" | "failed" | "ended" | "superseded" | "busy" | "unavailable") | null;
             schedule: components["schemas"]["ModulationSchedule"];
             /** Session Id */
             session_id: number;
@@ -1432,7 +1442,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["GenerateSchedule"];
+                "application/json": components["schemas"]["IntentRequest"];
             };
         };
         responses: {
@@ -1579,7 +1589,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SessionStart"];
+                "application/json": components["schemas"]["IntentRequest"];
             };
         };
         responses: {

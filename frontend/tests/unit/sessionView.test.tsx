@@ -46,6 +46,7 @@ const session: SessionRecord = {
   feedback_note: null,
   prompt_id: null,
   prompt_version: null,
+  refinement: null,
 };
 
 const me: User = {
