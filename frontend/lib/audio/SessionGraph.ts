@@ -28,7 +28,7 @@ import { MusicBed } from "./MusicBed";
 import type { MusicPlan } from "./musicPlan";
 import { NOISE_LOOP_SEC, seamlessNoise } from "./noise";
 import { OwnedNodes } from "./ownership";
-import { balanceGains, type EngineLayer, type EngineSettings } from "./settings";
+import { balanceGains, type EngineLayer, type EngineSettings } from "./engineSettings";
 import { amplitudeModulation, pulseGate } from "./shapers";
 
 /**

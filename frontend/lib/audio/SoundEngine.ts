@@ -15,7 +15,7 @@ import {
 } from "./levels";
 import { planMusic, type MusicInfo, type MusicOptions } from "./musicPlan";
 import { SessionGraph } from "./SessionGraph";
-import { ENGINE_LAYERS, type EngineLayer, type EngineSettings } from "./settings";
+import { ENGINE_LAYERS, type EngineLayer, type EngineSettings } from "./engineSettings";
 
 export interface StartOptions {
   /** Position in the session to start from, in seconds (resuming mid-session). Default 0. */

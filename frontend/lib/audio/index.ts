@@ -7,5 +7,5 @@ export { decodeTrack } from "./decodeTrack";
 export { installLifecycleHandlers, type LifecycleMetadata } from "./lifecycle";
 export type { MusicInfo, MusicOptions } from "./musicPlan";
 export { renderOffline, type OfflineRenderOptions, type RenderedAudio } from "./offline";
-export type { EngineLayer } from "./settings";
+export type { EngineLayer } from "./engineSettings";
 export { SoundEngine, type MusicResult, type StartOptions } from "./SoundEngine";

@@ -2,7 +2,7 @@
 import { Offline } from "tone";
 
 import type { ModulationSchedule } from "../types";
-import type { EngineLayer } from "./settings";
+import type { EngineLayer } from "./engineSettings";
 import { SoundEngine } from "./SoundEngine";
 
 export interface OfflineRenderOptions {
