@@ -1,7 +1,9 @@
 """The schedule engine with the real bundled model: valid, on-band, streamed, fast paths honest."""
 
 import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,3 +196,43 @@ async def test_without_a_model_the_planner_answers_with_what_ratings_taught() ->
     assert result.fallback_reason == "model_disabled: not loaded"
     assert result.schedule == plan_schedule(SessionBrief("reading", 30, offsets=learned))
     assert result.schedule != plan_schedule(SessionBrief("reading", 30))
+
+
+async def test_a_caller_that_gives_up_never_lets_two_decodes_overlap(
+    bundled_client: ModelClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first caller's deadline passes mid-decode; the next request waits for the decoding
+    thread to finish instead of sharing the model (whose prompt cache is not thread-safe)."""
+    model = bundled_client.model
+    assert model is not None
+    real_decode = model.decode
+    running, overlaps, decodes = 0, 0, 0
+    lock = threading.Lock()
+    loop = asyncio.get_running_loop()
+    began = asyncio.Event()
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, overlaps, decodes
+        with lock:
+            running += 1
+            decodes += 1
+            overlaps += running > 1
+        loop.call_soon_threadsafe(began.set)
+        try:
+            return real_decode(*args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(model, "decode", counting_decode)
+    engine = _engine(bundled_client)
+    impatient = asyncio.ensure_future(engine.generate(_request("deep focus: coding", 45)))
+    await asyncio.wait_for(began.wait(), 60)  # its decode has begun
+    impatient.cancel()  # the caller goes away (a client hangs up, a deadline passes)
+    with pytest.raises(asyncio.CancelledError):
+        await impatient
+    result = await engine.generate(_request("reading", 30))
+    assert result.source == "model", result.fallback_reason
+    assert schedule_violations(result.schedule) == []
+    assert decodes == 2
+    assert overlaps == 0
