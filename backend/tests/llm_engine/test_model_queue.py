@@ -3,6 +3,7 @@
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -18,7 +19,7 @@ class Model:
         self.most_at_once = 0
         self._lock = threading.Lock()
 
-    def work(self, name: str, sec: float = 0.05, release: threading.Event | None = None):  # type: ignore[no-untyped-def]
+    def work(self, name: str, sec: float = 0.05, release: threading.Event | None = None) -> Callable[[], str]:
         def run() -> str:
             with self._lock:
                 self.running += 1
