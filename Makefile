@@ -30,7 +30,7 @@ $(MODEL): $(STAMP)
 	$(BIN)/neurotune prepare-model
 
 # The web app, rebuilt when its sources change.
-$(WEB): $(NPM_STAMP) $(shell find frontend/app frontend/components frontend/lib frontend/stores frontend/styles -type f 2>/dev/null) frontend/next.config.js
+$(WEB): $(NPM_STAMP) $(shell find frontend/app frontend/components frontend/features frontend/lib frontend/stores frontend/styles -type f 2>/dev/null) frontend/next.config.js
 	cd frontend && npm run build
 
 # Browser tests use Debian's Chromium (test tools cannot download browsers).
@@ -50,6 +50,7 @@ lint: setup
 	$(BIN)/lint-imports
 	cd frontend && npx tsc --noEmit
 	cd frontend && npx eslint .
+	cd frontend && npm run check:api
 
 format: setup
 	$(BIN)/ruff format backend bench scripts
@@ -66,6 +67,7 @@ test-frontend: $(WEB) $(CHROMIUM)
 
 bench: setup
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.ws
 	$(BIN)/python -m bench.insights
 	$(BIN)/python -m bench.analysis

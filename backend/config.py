@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         default=False, description="Let a Hugging Face model id be downloaded at start-up (off: private)."
     )
     llm_threads: int = Field(default=2, ge=1, le=64, description="CPU threads the model may use.")
+    llm_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the model's process runs than the web server (Unix nice, 0-19): "
+        "the model gets the CPU that requests leave.",
+    )
     llm_deadline_sec: float = Field(
         default=8.0, gt=0, le=120, description="After this, the planner's schedule stands (model too slow)."
     )

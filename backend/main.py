@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.neurotune.scan_jobs.close()
             await app.state.neurotune.modulation_loop.close()
             schedules.queue.close()
+            llm.close()
             hub.close()
             await engine.dispose()
 

@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from backend.db.database import create_engine
 from backend.schedules.listener import Neurotype
 from backend.schedules.plan import SessionBrief, plan_schedule
 from backend.schedules.schedule import ModulationSchedule
 from backend.schedules.validator import ensure_safe
-from bench.server import running_server
+from bench.server import bench_mysql_url, running_server
 
 CLIENTS = 50
 INTENTS = ["deep focus: coding", "reading", "sleep", "calm my anxiety", "power nap", "creative writing"]
@@ -149,27 +146,6 @@ async def drive_server(base_url: str, rounds: int) -> list[Phase]:
         ]
 
 
-async def _fresh_mysql_database(url: str) -> str:
-    """Create (or empty) the benchmark database on the server `url` names."""
-    target = make_url(url).set(database="neurotune_bench")
-    engine = create_engine(make_url(url).set(database=None).render_as_string(hide_password=False))
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP DATABASE IF EXISTS neurotune_bench"))
-            await connection.execute(text("CREATE DATABASE neurotune_bench CHARACTER SET utf8mb4"))
-    finally:
-        await engine.dispose()
-    return target.render_as_string(hide_password=False)
-
-
-def _mysql_url() -> str | None:
-    if url := os.environ.get("NEUROTUNE_BENCH_MYSQL_URL"):
-        return url
-    if url := os.environ.get("NEUROTUNE_TEST_MYSQL_URL"):
-        return asyncio.run(_fresh_mysql_database(url))
-    return None
-
-
 def bench_backend(database_url: str, rounds: int) -> list[Phase]:
     with (
         tempfile.TemporaryDirectory() as data_dir,
@@ -207,7 +183,7 @@ def main() -> None:
     backends: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as sqlite_dir:
         backends["SQLite"] = f"sqlite+aiosqlite:///{sqlite_dir}/bench.db"
-        mysql = _mysql_url()
+        mysql = bench_mysql_url("neurotune_bench")
         if mysql:
             backends["MariaDB"] = mysql
         results = {name: bench_backend(url, args.rounds) for name, url in backends.items()}

@@ -28,8 +28,7 @@ from backend.audio_processor.scanner import FoundFile, ScannedFile, ScanOptions,
 from backend.db.database import create_engine, create_session_factory
 from backend.db.migrate import upgrade_engine
 from backend.library.catalog import LibraryIndex
-from bench.api import _mysql_url
-from bench.server import running_server
+from bench.server import bench_mysql_url, running_server
 
 FORMATS = ("wav", "flac", "mp3", "ogg", "opus")
 KEYS = [f"{tonic} {mode}" for tonic in ("C", "D", "E", "F#", "A", "B") for mode in ("major", "minor")]
@@ -217,7 +216,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        mysql = _mysql_url()
+        mysql = bench_mysql_url("neurotune_bench")
         rescan_urls = {"SQLite": f"sqlite+aiosqlite:///{tmp}/rescan.db"}
         listing_urls = {"SQLite": f"sqlite+aiosqlite:///{tmp}/listing.db"}
         if mysql:

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.config import Settings
-from backend.llm_engine.client import LoadedModel, ModelClient, load_model
+from backend.llm_engine.client import ModelClient
+from backend.llm_engine.decoder import LoadedModel, load_model
 from backend.llm_engine.engine import ScheduleEngine
 from backend.llm_engine.model_store import GGUF_MEMBER, WHEEL_REQUIREMENT, bundled_model_dir, is_prepared
 from backend.llm_engine.prompts import render_prompt
@@ -111,8 +112,8 @@ def on_band(schedule: ModulationSchedule, bounds: HoldBounds, *, skip_arrival: b
 
 
 def run_baseline(model: LoadedModel, request: ScheduleRequest) -> Outcome:
-    brief = request.brief
     """Plain `generate` with a JSON-schema logits mask (no jump-forward, no prefix reuse)."""
+    brief = request.brief
     import llguidance
     import numpy as np
     import torch
@@ -236,14 +237,16 @@ async def main() -> None:
         raise SystemExit("the bundled model is not prepared: run `make setup`")
     client = ModelClient(settings)
     client.start_loading()
-    if client.wait_loaded() != "ok" or client.model is None:
+    if client.wait_loaded() != "ok":
         raise SystemExit(f"model failed to load: {client.error}")
+    # The baseline drives the same weights in this process (plain `generate`).
+    plain = load_model(str(source), allow_download=False, threads=settings.llm_threads)
     engine = ScheduleEngine(client, model_queue(settings), deadline_sec=600, cache_size=0)
     requests = [
         ScheduleRequest(SessionBrief(intent, duration_min=30, neurotype=NEUROTYPES[i % len(NEUROTYPES)]))
         for i, intent in enumerate(INTENTS[: args.intents])
     ]
-    baseline = [run_baseline(client.model, request) for request in requests]
+    baseline = [run_baseline(plain, request) for request in requests]
     ours = [await run_ours(engine, request) for request in requests]
     print(f"{len(requests)} intents, 30 min sessions, greedy decoding, {settings.llm_threads} threads")
     print(f"{'':<26}| valid% | band% | p50 s  | p95 s  | 1st step | 1st model| tok/s")
@@ -253,6 +256,7 @@ async def main() -> None:
     print(f"p50 speed-up: {ratio:.1f}x")
     failures = Counter(o.failure for o in baseline if o.failure)
     print("baseline refusals by the validator:", dict(failures) or "none")
+    client.close()
     cold, warm = load_times(str(source))
     print(f"load: cold (GGUF) {cold:.1f} s, warm (prepared safetensors) {warm:.2f} s ({cold / warm:.0f}x)")
 

@@ -1,5 +1,6 @@
 """Starting a real NeuroTune server for a benchmark: a subprocess on a free loopback port."""
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -10,6 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from backend.db.database import create_engine
 
 
 def free_port() -> int:
@@ -47,6 +52,29 @@ def running_server(database_url: str, data_dir: Path, **settings: str) -> Iterat
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+async def _fresh_mysql_database(url: str, name: str) -> str:
+    """Create (or empty) database `name` on the server `url` names; its URL."""
+    target = make_url(url).set(database=name)
+    engine = create_engine(make_url(url).set(database=None).render_as_string(hide_password=False))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            await connection.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    finally:
+        await engine.dispose()
+    return target.render_as_string(hide_password=False)
+
+
+def bench_mysql_url(name: str) -> str | None:
+    """NEUROTUNE_BENCH_MYSQL_URL as it is, else a fresh database `name` on the server in
+    NEUROTUNE_TEST_MYSQL_URL; None if neither is set (the MariaDB runs are skipped)."""
+    if url := os.environ.get("NEUROTUNE_BENCH_MYSQL_URL"):
+        return url
+    if url := os.environ.get("NEUROTUNE_TEST_MYSQL_URL"):
+        return asyncio.run(_fresh_mysql_database(url, name))
+    return None
 
 
 def rss_mib(pid: int) -> float:

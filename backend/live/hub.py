@@ -59,6 +59,7 @@ class Subscription:
 @dataclass
 class Channel:
     session_id: int
+    user_id: int
     started_at: float  # unix seconds
     schedule: ModulationSchedule
     lookahead_sec: float
@@ -223,6 +224,7 @@ class SessionHub:
     def _new_channel(self, session: ListeningSession) -> Channel:
         return Channel(
             session_id=session.id,
+            user_id=session.user_id,
             started_at=session.started_at.timestamp(),
             schedule=ModulationSchedule.model_validate(session.schedule),
             lookahead_sec=self._lookahead_sec,
@@ -244,21 +246,37 @@ class SessionHub:
             channel.start()
         return channel
 
+    def open(self, session: ListeningSession) -> None:
+        """A session just started here: its channel runs from now, so its first socket is
+        answered from memory, without waiting for the database."""
+        self._channel_for(session)
+
+    def evict(self, session_id: int) -> None:
+        """Drop a channel whose stored session changed elsewhere; the next use reads it afresh."""
+        channel = self._channels.get(session_id)
+        if channel is not None:
+            self._forget(channel)
+
     async def subscribe(self, session_id: int, user_id: int, resume: ResumePoint) -> Subscription | None:
         """Join the session's stream; None if it is not this user's (or does not exist).
 
         The subscription's backlog is what the client missed; if the stream has ended, the
         backlog finishes with the `end` frame and no live frames follow.
         """
-        async with self._session_factory() as db:
-            session = await SessionQueries(db).owned(session_id, user_id)
-        if session is None:
-            return None
-        if session.ended_at is not None:
-            channel = self._new_channel(session)
-            channel.end("ended")
+        channel = self._channels.get(session_id)
+        if channel is not None:
+            if channel.user_id != user_id:
+                return None  # someone else's looks exactly like a missing one
         else:
-            channel = self._channel_for(session)
+            async with self._session_factory() as db:
+                session = await SessionQueries(db).owned(session_id, user_id)
+            if session is None:
+                return None
+            if session.ended_at is not None:
+                channel = self._new_channel(session)
+                channel.end("ended")
+            else:
+                channel = self._channel_for(session)
         queue: asyncio.Queue[Frame | None] = asyncio.Queue()
         backlog = channel.frames_since(resume)
         if channel.ended:

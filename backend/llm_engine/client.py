@@ -1,196 +1,134 @@
-"""The local language model: loading it in the background, and grammar-constrained decoding.
+"""The client of the model's process: start it in the background, report its state, talk to it.
 
-One model per process, used by one request at a time (the engine queues them). Decoding is
-greedy and constrained by a llguidance grammar, with two speed-ups that change nothing in the
-output:
-
-* jump-forward: when the grammar allows exactly one continuation (separators, units, the
-  rest of a word), those tokens are appended without sampling and fed in the same forward
-  pass as the sampled token, so a forward pass is spent only where the model has a choice;
-* prefix reuse: the key/value cache of the previous prompt is kept, and a new prompt only
-  computes the tokens after the part it shares with the previous one (the system message
-  and the template's fixed opening).
+At start-up `ModelClient` spawns the model process (`model_process.serve_model`) and waits, on a
+thread of its own, for it to load; meanwhile (and whenever the model is not ready) the planner
+answers. `RemoteModel` is the model as the engine sees it: `write` sends a prompt and blocks
+until the answer is complete, passing each partial text to `on_text`. A process that dies is
+reported (`/health`: error), the write in flight fails (the planner's schedule stands) and the
+process is started again, a few times at most.
 """
 
+import contextlib
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
+from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-import numpy as np
+from typing import Any, Literal
 
 from backend.config import Settings
+from backend.llm_engine.decoder import DecodeCancelled, DecodeResult
+from backend.llm_engine.model_process import ModelOptions, serve_model
 from backend.llm_engine.model_store import BUNDLED_NAME, bundled_model_dir, is_prepared
-from backend.llm_engine.prompts import SYSTEM_MESSAGE
 from backend.models.schemas import GenerationTiming
-
-if TYPE_CHECKING:
-    import llguidance
 
 logger = logging.getLogger(__name__)
 
 ModelStatus = Literal["disabled", "loading", "ok", "error"]
 
+_POLL_SEC = 0.05
+"""How often a waiting write checks `should_stop` while the model is busy."""
 
-class DecodeCancelled(Exception):
-    """`should_stop` asked decoding to stop (deadline passed or the caller went away)."""
-
-
-@dataclass
-class DecodeResult:
-    text: str
-    timing: GenerationTiming = field(default_factory=lambda: GenerationTiming(total_sec=0.0))
-    """The decoder's counts (tokens, passes, prefill); the engine adds queue and step times."""
+_RESTARTS = 3
+"""A model process that keeps dying is given up on after this many new starts."""
 
 
-class LoadedModel:
-    """A causal LM, its tokenizer and the cache of the last prompt. Not thread-safe: one caller."""
+class ModelProcessDied(RuntimeError):
+    """The model's process ended in the middle of a write."""
 
-    def __init__(self, name: str, model: Any, tokenizer: Any) -> None:
-        import llguidance.hf
 
+class RemoteModel:
+    """The model in its own process. `write` blocks: call it from a thread (the model queue's)."""
+
+    def __init__(
+        self, name: str, process: SpawnProcess, conn: Connection, stop: Event, on_death: Callable[[], None]
+    ) -> None:
         self.name = name
-        self._model = model
-        self._tokenizer = tokenizer
-        self._ll_tokenizer: llguidance.LLTokenizer = llguidance.hf.from_tokenizer(tokenizer)
-        self._vocab_size = int(model.config.vocab_size)
-        self._cache: Any = None
-        self._cache_ids: list[int] = []
+        self.process = process
+        self._conn = conn
+        self._stop = stop
+        self._on_death = on_death
+        self._lock = threading.Lock()
 
-    def chat_prompt(self, system: str, user: str) -> list[int]:
-        """The token ids of a chat prompt, ready for the assistant's answer."""
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        ids: list[int] = self._tokenizer(text, add_special_tokens=False).input_ids
-        return ids
-
-    def forget_prompt_cache(self) -> None:
-        self._cache, self._cache_ids = None, []
-
-    def compile_grammar(self, lark: str) -> str:
-        import llguidance
-
-        grammar: str = llguidance.LLMatcher.grammar_from_lark(lark)
-        return grammar
-
-    def decode(
+    def write(
         self,
-        prompt_ids: list[int],
-        grammar: str | None,
+        system: str,
+        user: str,
+        lark: str | None,
         *,
         max_new_tokens: int,
-        on_text: Callable[[str], bool] | None = None,
+        on_text: Callable[[str], None] | None = None,
+        stop_when: Callable[[str], bool] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> DecodeResult:
-        """Greedy decoding from `prompt_ids`, constrained by `grammar` (None: unconstrained).
+        """The model's answer to a chat prompt under a Lark grammar (None: unconstrained).
 
-        `on_text` gets the whole text decoded so far after every sampled token (for streaming)
-        and returns True when the answer is complete enough to stop early; `should_stop` is
-        polled before each pass and raises `DecodeCancelled` when it says so.
+        `on_text` gets each partial text, `stop_when` (picklable: it runs in the model's process)
+        ends the answer early, `should_stop` cancels it (`DecodeCancelled`).
         """
-        import llguidance
-        import torch
+        with self._lock:
+            self._stop.clear()
+            reply = self._call(("write", system, user, lark, max_new_tokens, stop_when), on_text, should_stop)
+        if reply[0] == "done":
+            return DecodeResult(reply[1], GenerationTiming.model_validate(reply[2]))
+        if reply[0] == "cancelled":
+            raise DecodeCancelled
+        raise RuntimeError(f"the model failed: {reply[1]}")
 
-        started = time.perf_counter()
-        stats = GenerationTiming(total_sec=0.0, prompt_tokens=len(prompt_ids))
-        matcher = llguidance.LLMatcher(self._ll_tokenizer, grammar) if grammar is not None else None
-        if matcher is not None and matcher.is_error():
-            raise ValueError(f"grammar refused: {matcher.get_error()}")
-        eos = self._tokenizer.eos_token_id
-        generated: list[int] = []
-        with torch.inference_mode():
-            logits = self._prefill(prompt_ids, stats)
-            stats.prefill_sec = time.perf_counter() - started
-            while len(generated) < max_new_tokens:
-                if should_stop is not None and should_stop():
-                    raise DecodeCancelled
-                token = self._choose(logits, matcher)
-                if token == eos:
-                    break
-                feed = [token]
-                if matcher is not None:
-                    if not matcher.consume_token(token):
-                        raise ValueError(f"grammar state broke: {matcher.get_error()}")
-                    forced = matcher.compute_ff_tokens()
-                    if forced and matcher.consume_tokens(forced):
-                        feed += forced
-                        stats.forced_tokens += len(forced)
-                generated += feed
-                enough = on_text is not None and on_text(
-                    self._tokenizer.decode(generated, skip_special_tokens=True)
-                )
-                if enough or (matcher is not None and matcher.is_stopped()):
-                    break
-                logits = self._forward(feed, stats)
-        stats.generated_tokens = len(generated)
-        stats.total_sec = time.perf_counter() - started
-        return DecodeResult(self._tokenizer.decode(generated, skip_special_tokens=True), stats)
+    def forget_prompt_cache(self) -> None:
+        with self._lock:
+            self._call(("forget",), None, None)
 
-    def _prefill(self, prompt_ids: list[int], stats: GenerationTiming) -> Any:
-        from transformers import DynamicCache
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(("close",))
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self._conn.close()
 
-        # Keep the longest shared prefix (at least one new token must be fed to get logits).
-        shared = 0
-        limit = min(len(self._cache_ids), len(prompt_ids) - 1)
-        while shared < limit and self._cache_ids[shared] == prompt_ids[shared]:
-            shared += 1
-        if self._cache is None or shared == 0:
-            self._cache, self._cache_ids = DynamicCache(), []
-        else:
-            self._cache.crop(shared - len(self._cache_ids))  # negative: how many tokens to drop
-            self._cache_ids = self._cache_ids[:shared]
-        stats.reused_prompt_tokens = shared
-        return self._forward(prompt_ids[shared:], stats)
-
-    def _forward(self, ids: list[int], stats: GenerationTiming) -> Any:
-        import torch
-
+    def _call(
+        self,
+        message: tuple[Any, ...],
+        on_text: Callable[[str], None] | None,
+        should_stop: Callable[[], bool] | None,
+    ) -> tuple[Any, ...]:
         try:
-            output = self._model(torch.tensor([ids]), past_key_values=self._cache, use_cache=True)
-        except BaseException:
-            self.forget_prompt_cache()  # a half-updated cache must not be reused
-            raise
-        self._cache_ids += ids
-        stats.forward_passes += 1
-        return output.logits[0, -1]
-
-    def _choose(self, logits: Any, matcher: "llguidance.LLMatcher | None") -> int:
-        scores = logits.float().numpy()
-        if matcher is None:
-            return int(scores.argmax())
-        allowed = np.unpackbits(np.frombuffer(matcher.compute_bitmask(), dtype=np.uint8), bitorder="little")
-        allowed = allowed[: self._vocab_size].astype(bool)
-        if not allowed.any():
-            raise ValueError("grammar allows no token here")
-        return int(np.where(allowed[: scores.shape[0]], scores[: allowed.shape[0]], -np.inf).argmax())
-
-
-def load_model(source: str, *, allow_download: bool, threads: int) -> LoadedModel:
-    """Load a model folder or a Hugging Face id (from the local cache unless downloads are allowed)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    torch.set_num_threads(threads)
-    local_only = not allow_download and not Path(source).is_dir()
-    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
-    model = AutoModelForCausalLM.from_pretrained(source, local_files_only=local_only, dtype=torch.float32)
-    model.eval()  # type: ignore[no-untyped-call]
-    return LoadedModel(source, model, tokenizer)
+            self._conn.send(message)
+            while True:
+                if not self._conn.poll(_POLL_SEC):
+                    if should_stop is not None and should_stop():
+                        self._stop.set()
+                    continue
+                reply: tuple[Any, ...] = self._conn.recv()
+                if reply[0] != "text":
+                    return reply
+                if on_text is not None:
+                    on_text(reply[1])
+                if should_stop is not None and should_stop():
+                    self._stop.set()
+        except (EOFError, OSError) as error:
+            self._on_death()
+            raise ModelProcessDied(f"the model process stopped ({type(error).__name__})") from None
 
 
 class ModelClient:
-    """Owns the model's lifecycle: background load at start-up, status for /health, the model."""
+    """Owns the model process's lifecycle: background start, status for /health, the model."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.status: ModelStatus = "disabled" if settings.llm_model == "none" else "loading"
         self.error: str | None = None
-        self.model: LoadedModel | None = None
+        self.model: RemoteModel | None = None
         self.load_sec: float | None = None
         self._thread: threading.Thread | None = None
+        self._restarts_left = _RESTARTS
+        self._closed = False
 
     @property
     def source(self) -> str:
@@ -199,7 +137,7 @@ class ModelClient:
         return self._settings.llm_model
 
     def start_loading(self) -> None:
-        """Load in a background thread; the app serves (with the planner) meanwhile."""
+        """Start the model process in the background; the app serves (with the planner) meanwhile."""
         if self.status == "disabled" or self._thread is not None:
             return
         self._thread = threading.Thread(target=self._load, name="llm-load", daemon=True)
@@ -210,6 +148,12 @@ class ModelClient:
             self._thread.join(timeout_sec)
         return self.status
 
+    def close(self) -> None:
+        self._closed = True
+        model, self.model = self.model, None
+        if model is not None:
+            model.close()
+
     def _load(self) -> None:
         started = time.perf_counter()
         if self._settings.llm_model == "bundled" and not is_prepared(Path(self.source)):
@@ -218,23 +162,50 @@ class ModelClient:
                 "run `make setup` or `neurotune prepare-model`"
             )
             return
-        logger.info("loading the language model from %s", self.source)
+        logger.info("starting the language model's process (%s)", self.source)
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or loop copied
+        parent, child = context.Pipe()
+        stop = context.Event()
+        options = ModelOptions(
+            source=self.source,
+            allow_download=self._settings.llm_allow_download,
+            threads=self._settings.llm_threads,
+            nice=self._settings.llm_nice,
+        )
+        process = context.Process(
+            target=serve_model, args=(child, stop, options), name="neurotune-model", daemon=True
+        )
+        process.start()
+        child.close()
         try:
-            model = load_model(
-                self.source,
-                allow_download=self._settings.llm_allow_download,
-                threads=self._settings.llm_threads,
-            )
-            # The system message never changes: computing its keys/values now (and running the
-            # first, slowest forward pass) takes that time off the first request.
-            model.decode(model.chat_prompt(SYSTEM_MESSAGE, ""), None, max_new_tokens=0)
-        except Exception as error:  # any loader failure leaves the planner in charge
-            self._fail(f"{type(error).__name__}: {error}".splitlines()[0][:300])
+            reply = parent.recv()
+        except (EOFError, OSError):
+            reply = ("failed", f"the model process ended while loading (exit code {process.exitcode})")
+        if reply[0] != "ready":
+            parent.close()
+            process.join(5)
+            self._fail(str(reply[1]))
             return
-        self.model = model  # only now: requests must never share the model with the warm-up
+        self.model = RemoteModel(self.source, process, parent, stop, on_death=self._died)
         self.load_sec = time.perf_counter() - started
-        self.status = "ok"
-        logger.info("language model ready in %.1f s (%s)", self.load_sec, self.source)
+        self.status, self.error = "ok", None
+        logger.info("language model ready in %.1f s (%s, pid %s)", self.load_sec, self.source, process.pid)
+        if self._closed:
+            self.close()
+
+    def _died(self) -> None:
+        """The model process stopped: report it, and start a new one while restarts are left."""
+        self.model = None
+        if self._closed:
+            return
+        if self._restarts_left <= 0:
+            self._fail("the model process stopped again; the planner answers alone until a restart")
+            return
+        self._restarts_left -= 1
+        logger.warning("the language model's process stopped; starting it again")
+        self.status, self.error = "loading", "the model process stopped; starting it again"
+        self._thread = threading.Thread(target=self._load, name="llm-load", daemon=True)
+        self._thread.start()
 
     def _fail(self, reason: str) -> None:
         self.status, self.error = "error", reason

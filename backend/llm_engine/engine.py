@@ -14,6 +14,7 @@ that shapes the prompt, since decoding is greedy.
 """
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -22,8 +23,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from backend.llm_engine.client import DecodeCancelled, ModelClient
-from backend.llm_engine.hold_format import HoldParseError, format_segment, lark_grammar, parse_hold
+from backend.llm_engine.client import ModelClient
+from backend.llm_engine.decoder import DecodeCancelled
+from backend.llm_engine.hold_format import (
+    HoldParseError,
+    format_segment,
+    hold_is_filled,
+    lark_grammar,
+    parse_hold,
+)
 from backend.llm_engine.model_queue import Lane, ModelBusy, ModelQueue, Turn, retrieve_outcome
 from backend.llm_engine.prompts import DEFAULT_TEMPLATE, SYSTEM_MESSAGE, render_prompt
 from backend.models.schemas import GenerationTiming
@@ -263,15 +271,13 @@ class _Decoding:
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue[list[HoldSegment] | None] = asyncio.Queue()
 
-        def on_text(text: str) -> bool:
+        def on_text(text: str) -> None:
             try:
                 segments = parse_hold(text, self._bounds, complete_only=True)
             except HoldParseError:
-                return False  # the final parse reports it
+                return  # the final parse reports it
             if len(segments) > len(self._segments):
                 loop.call_soon_threadsafe(lines.put_nowait, segments)
-            # Lines past the hold's end would be dropped: stop writing once it is filled.
-            return sum(segment.minutes for segment in segments) >= self._bounds.hold_min
 
         def decode() -> None:
             turn_started = time.perf_counter()
@@ -279,17 +285,14 @@ class _Decoding:
             if self._lane == "background":
                 self._deadline = turn_started + self._engine.deadline_sec
             try:
-                prompt = model.chat_prompt(
-                    SYSTEM_MESSAGE, _render(self._request, self._template, self._bounds)
-                )
-                grammar = (
-                    model.compile_grammar(lark_grammar(self._bounds)) if self._engine.constrained else None
-                )
-                result = model.decode(
-                    prompt,
-                    grammar,
+                result = model.write(
+                    SYSTEM_MESSAGE,
+                    _render(self._request, self._template, self._bounds),
+                    lark_grammar(self._bounds) if self._engine.constrained else None,
                     max_new_tokens=_MAX_NEW_TOKENS,
                     on_text=on_text,
+                    # Lines past the hold's end would be dropped: stop writing once it is filled.
+                    stop_when=functools.partial(hold_is_filled, self._bounds),
                     should_stop=lambda: self._stop.is_set() or time.perf_counter() >= self._deadline,
                 )
                 self._text, self._timing = result.text, result.timing
@@ -372,10 +375,13 @@ async def _next_lines(
     queue's wait ran out) ends the wait with the worker's error."""
     getter = asyncio.ensure_future(lines.get())
     either: set[asyncio.Future[Any]] = {getter, worker}
-    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-    if getter.done():
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not getter.done():
+            getter.cancel()  # also when this consumer is itself cancelled while waiting
+    if getter.done() and not getter.cancelled():
         return getter.result()
-    getter.cancel()
     worker.result()  # raises what the turn raised (e.g. TimeoutError while queued)
     return await lines.get()  # the decoder finished: its lines, then None, are already queued
 

@@ -100,5 +100,14 @@ def parse_hold(text: str, bounds: HoldBounds, *, complete_only: bool = False) ->
     return segments
 
 
+def hold_is_filled(bounds: HoldBounds, text: str) -> bool:
+    """True once the complete lines of `text` last the whole hold (more would be dropped)."""
+    try:
+        segments = parse_hold(text, bounds, complete_only=True)
+    except HoldParseError:
+        return False
+    return sum(segment.minutes for segment in segments) >= bounds.hold_min
+
+
 def _alternatives(values: Iterable[str]) -> str:
     return " | ".join(f'"{value}"' for value in values)

@@ -28,7 +28,7 @@ async def _own_session(db: DbSession, session_id: int, user_id: int) -> Listenin
 @router.post("/start", status_code=status.HTTP_201_CREATED, response_model=SessionStarted)
 async def start(body: IntentRequest, user: CurrentUser, db: DbSession, state: StateDep) -> SessionStarted:
     ensure_self(body.user_id, user)
-    started = await start_session(db, user, body, state.modulation_loop)
+    started = await start_session(db, user, body, state.modulation_loop, state.hub)
     return SessionStarted(
         session_id=started.session.id,
         schedule=started.schedule,

@@ -23,7 +23,7 @@ class StartedSession:
 
 
 async def start_session(
-    db: AsyncSession, user: User, body: IntentRequest, loop: ModulationLoop
+    db: AsyncSession, user: User, body: IntentRequest, loop: ModulationLoop, hub: SessionHub
 ) -> StartedSession:
     """Plan at once (the planner answers in milliseconds), validate, store, then let the model
     refine the future in the background if the loop admits it.
@@ -43,6 +43,7 @@ async def start_session(
         if refinement == "pending":
             loop.withdraw()
         raise
+    hub.open(session)
     if refinement == "pending":
         loop.begin(RefinementRequest(session.id, user.id, request, schedule))
     return StartedSession(session, schedule)

@@ -62,6 +62,7 @@ class LiveServer:
                 text("UPDATE sessions SET started_at = :t, schedule = :s WHERE id = :id"),
                 {"t": started.replace(tzinfo=None), "s": json.dumps(dense_schedule()), "id": session_id},
             )
+        self.app.state.neurotune.hub.evict(session_id)  # its channel still holds the planned schedule
         return session_id
 
     async def schedule_of(self, user: TestUser, session_id: int) -> dict[str, Any]:

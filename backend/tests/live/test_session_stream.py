@@ -11,6 +11,7 @@ from websockets.exceptions import ConnectionClosed
 from backend.live.frames import ModulationUpdate
 from backend.schedules.schedule import ModulationSchedule
 from backend.schedules.validator import ScheduleRejected
+from backend.tests.db_probes import counted_checkouts
 from backend.tests.factories import UserFactory
 from backend.tests.live.conftest import (
     DENSE_STEPS,
@@ -206,3 +207,19 @@ async def test_idle_streams_send_heartbeats_that_repeat_the_latest_seq(
                 break
             latest = frame
     assert frame["seq"] == latest["seq"]
+
+
+async def test_a_just_started_session_is_streamed_from_memory(
+    live_server: LiveServer, live_users: UserFactory
+) -> None:
+    """Its first socket needs no database: under load it is not queued behind requests."""
+    user = await live_users.create()
+    session_id = await live_users.start_session(user)
+    with counted_checkouts(live_server.app) as checkouts:
+        async with live_server.socket(session_id, user.token) as ws:
+            first = await next_frame(ws)
+    assert first["type"] == "schedule"
+    assert checkouts[0] == 0
+    stranger = await live_users.create()
+    async with live_server.socket(session_id, stranger.token) as ws:
+        assert await _close_code(ws) == 1008  # someone else's session, even when it is in memory

@@ -1,6 +1,8 @@
 """The schedule engine with the real bundled model: valid, on-band, streamed, fast paths honest."""
 
 import asyncio
+import os
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ import pytest
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import GeneratedSchedule, Progress, ScheduleEngine
 from backend.llm_engine.model_queue import ModelBusy, ModelQueue, QueueLimits
+from backend.llm_engine.model_store import bundled_model_dir, is_prepared
 from backend.schedules.hold import HoldBounds, PlannerOffsets
 from backend.schedules.intents import FAMILIES
 from backend.schedules.listener import Neurotype, UserPreferences
@@ -18,7 +21,7 @@ from backend.schedules.refiner import ScheduleRequest
 from backend.schedules.schedule import ModulationSchedule
 from backend.schedules.validator import schedule_violations
 from backend.tests.llm_engine.intents import INTENTS
-from backend.tests.model_fixtures import model_settings
+from backend.tests.model_fixtures import MODELS_DIR, model_settings
 
 pytestmark = pytest.mark.llm
 
@@ -205,13 +208,13 @@ async def test_a_caller_that_gives_up_never_lets_two_decodes_overlap(
     thread to finish instead of sharing the model (whose prompt cache is not thread-safe)."""
     model = bundled_client.model
     assert model is not None
-    real_decode = model.decode
+    real_write = model.write
     running, overlaps, decodes = 0, 0, 0
     lock = threading.Lock()
     loop = asyncio.get_running_loop()
     began = asyncio.Event()
 
-    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+    def counting_write(*args: Any, **kwargs: Any) -> Any:
         nonlocal running, overlaps, decodes
         with lock:
             running += 1
@@ -219,12 +222,12 @@ async def test_a_caller_that_gives_up_never_lets_two_decodes_overlap(
             overlaps += running > 1
         loop.call_soon_threadsafe(began.set)
         try:
-            return real_decode(*args, **kwargs)
+            return real_write(*args, **kwargs)
         finally:
             with lock:
                 running -= 1
 
-    monkeypatch.setattr(model, "decode", counting_decode)
+    monkeypatch.setattr(model, "write", counting_write)
     engine = _engine(bundled_client)
     impatient = asyncio.ensure_future(engine.generate(_request("deep focus: coding", 45)))
     await asyncio.wait_for(began.wait(), 60)  # its decode has begun
@@ -236,3 +239,31 @@ async def test_a_caller_that_gives_up_never_lets_two_decodes_overlap(
     assert schedule_violations(result.schedule) == []
     assert decodes == 2
     assert overlaps == 0
+
+
+async def test_a_model_process_that_dies_is_reported_and_started_again() -> None:
+    """SIGKILL the model's process mid-write: the planner's schedule stands, with the reason;
+    the client starts a new process and the model writes again."""
+    if not is_prepared(bundled_model_dir(MODELS_DIR)):
+        pytest.skip("bundled model not prepared: run `make setup`")
+    client = ModelClient(model_settings("bundled"))
+    client.start_loading()
+    assert await asyncio.to_thread(client.wait_loaded) == "ok", client.error
+    try:
+        engine = _engine(client)
+        model = client.model
+        assert model is not None
+        writing = asyncio.ensure_future(engine.generate(_request("deep focus: coding", 45)))
+        await asyncio.sleep(0.3)  # the write is under way
+        os.kill(model.process.pid or 0, signal.SIGKILL)
+        result = await asyncio.wait_for(writing, 60)
+        assert result.source == "planner"
+        assert result.fallback_reason is not None
+        assert result.fallback_reason.startswith("decode_error: ModelProcessDied")
+        assert schedule_violations(result.schedule) == []
+        assert client.status == "loading"
+        assert await asyncio.to_thread(client.wait_loaded, 120) == "ok", client.error
+        again = await engine.generate(_request("reading", 30))
+        assert again.source == "model", again.fallback_reason
+    finally:
+        client.close()

@@ -7,31 +7,14 @@ every call of the intent classifier wherever it was imported.
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from backend.schedules import intents
+from backend.tests.db_probes import counted_checkouts
 from backend.tests.factories import UserFactory
-
-
-@contextmanager
-def counted_checkouts(app: FastAPI) -> Iterator[list[int]]:
-    """Connections handed out by the app's pool while the block runs (one counter in a list)."""
-    count = [0]
-
-    def on_checkout(*_: Any) -> None:
-        count[0] += 1
-
-    pool = app.state.neurotune.engine.sync_engine.pool
-    event.listen(pool, "checkout", on_checkout)
-    try:
-        yield count
-    finally:
-        event.remove(pool, "checkout", on_checkout)
 
 
 @contextmanager
