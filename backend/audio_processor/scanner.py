@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import BaseModel, Field
+
 from backend.audio_processor.analysis_pool import Analyse, AnalysisPool
 from backend.audio_processor.analyzer import TrackAnalysis, analyze_file, warm_up
 
@@ -65,24 +67,31 @@ class ScanIndex(Protocol):
     async def remove(self, paths: Sequence[str]) -> None: ...
 
 
-@dataclass
-class ScanProgress:
-    """A scan's running totals. `files_total` is None until the walk has finished."""
+class ScanError(BaseModel):
+    file: str = Field(description="Relative to the library root.")
+    error: str
+
+
+class ScanProgress(BaseModel):
+    """A scan's running totals, as the API reports them (`ScanJob` adds the job around them)."""
 
     tracks_found: int = 0
-    tracks_analyzed: int = 0
-    skipped: int = 0
+    tracks_analyzed: int = Field(
+        default=0, description="Analysed successfully in this scan (new or changed files)."
+    )
+    skipped: int = Field(default=0, description="Unchanged since the last scan, or refused (see errors).")
     failed: int = 0
     removed: int = 0
     files_done: int = 0
-    files_total: int | None = None
+    files_total: int | None = Field(default=None, description="Null until the directory walk has finished.")
     current_file: str | None = None
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason), the last 100
-    analysis_started: float | None = None  # monotonic time the first file went to a worker
-    files_to_analyse: int = 0
+    errors: list[ScanError] = Field(default_factory=list, description="The last 100 problems.")
+    analysis_started: float | None = Field(default=None, exclude=True)
+    """Monotonic time the first file went to a worker (for the ETA; not reported)."""
+    files_to_analyse: int = Field(default=0, exclude=True)
 
     def note_error(self, file: str, reason: str) -> None:
-        self.errors.append((file, reason))
+        self.errors.append(ScanError(file=file, error=reason))
         del self.errors[:-KEPT_ERRORS]
 
 

@@ -108,7 +108,7 @@ def scan_command(
         return 2
     started = time.monotonic()
     progress = asyncio.run(_scan(settings, roots, target, err))
-    for file, reason in progress.errors:
-        err.write(f"  {file}: {reason}\n")
+    for problem in progress.errors:
+        err.write(f"  {problem.file}: {problem.error}\n")
     out.write(_summary(progress, time.monotonic() - started) + "\n")
     return 0

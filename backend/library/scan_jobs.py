@@ -24,7 +24,7 @@ from backend.config import Settings
 from backend.library.catalog import LibraryIndex
 from backend.library.roots import LibraryDirectory, LibraryRoots
 from backend.models.orm import utcnow
-from backend.models.schemas import ScanError, ScanJob
+from backend.models.schemas import ScanJob
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +126,10 @@ class ScanJobs:
         if job.status == "running" and job.started_monotonic is not None:
             elapsed = time.monotonic() - job.started_monotonic
         return ScanJob(
+            **progress.model_dump(),
             job_id=job.job_id,
             status=job.status,
             directory=job.directory.relative,
-            tracks_found=progress.tracks_found,
-            tracks_analyzed=progress.tracks_analyzed,
-            skipped=progress.skipped,
-            failed=progress.failed,
-            removed=progress.removed,
-            files_done=progress.files_done,
-            files_total=progress.files_total,
-            current_file=progress.current_file,
-            errors=[ScanError(file=file, error=error) for file, error in progress.errors],
             eta_sec=eta_sec(progress) if job.status == "running" else None,
             started_at=job.started_at,
             finished_at=job.finished_at,

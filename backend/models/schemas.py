@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from backend.audio_processor.scanner import ScanProgress
 from backend.schedules.listener import DurationMin, Neurotype, UserPreferences
 from backend.schedules.refiner import RefinementOutcome
 from backend.schedules.schedule import ModulationSchedule, ModulationStep
@@ -252,24 +253,12 @@ class ScanRequest(StrictModel):
     )
 
 
-class ScanError(BaseModel):
-    file: str = Field(description="Relative to the library root.")
-    error: str
+class ScanJob(ScanProgress):
+    """A library scan: its totals so far, and the job around them."""
 
-
-class ScanJob(BaseModel):
     job_id: str
     status: Literal["queued", "running", "done", "failed"]
     directory: str = Field(description='Relative to its library root; "." for the root itself.')
-    tracks_found: int
-    tracks_analyzed: int = Field(description="Analysed successfully in this scan (new or changed files).")
-    skipped: int = Field(description="Unchanged since the last scan, or refused (see errors).")
-    failed: int
-    removed: int
-    files_done: int
-    files_total: int | None = Field(description="Null until the directory walk has finished.")
-    current_file: str | None
-    errors: list[ScanError] = Field(description="The last 100 problems.")
     eta_sec: float | None
     started_at: datetime | None
     finished_at: datetime | None

@@ -102,7 +102,7 @@ async def test_scan_analyses_real_tracks_and_records_each_failure(root: Path, tm
         error = rows[name].analysis.error
         assert error, name
         assert words in error
-    reported = dict(progress.errors)
+    reported = {problem.file: problem.error for problem in progress.errors}
     assert set(reported) == set(FAILING) | set(REFUSED)
 
 
