@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from backend.audio_processor.analysis_pool import Analyse, AnalysisPool
 from backend.audio_processor.analyzer import TrackAnalysis, analyze_file, warm_up
@@ -74,6 +74,9 @@ class ScanError(BaseModel):
 
 class ScanProgress(BaseModel):
     """A scan's running totals, as the API reports them (`ScanJob` adds the job around them)."""
+
+    # Every field is always in an answer, defaults or not: say so in the API document.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     tracks_found: int = 0
     tracks_analyzed: int = Field(

@@ -271,6 +271,8 @@ class ScanJob(ScanProgress):
 class GenerationTiming(BaseModel):
     """Where a generated schedule's time went: one record, filled by the decoder and the engine."""
 
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     total_sec: float
     queue_sec: float = Field(
         default=0.0, description="Time spent waiting for the model (one request at a time)."

@@ -391,12 +391,12 @@ export interface components {
              * First Model Step Sec
              * @description When the first model-written step was known.
              */
-            first_model_step_sec?: number | null;
+            first_model_step_sec: number | null;
             /**
              * First Step Sec
              * @description When the first step was known.
              */
-            first_step_sec?: number | null;
+            first_step_sec: number | null;
             /**
              * Forced Tokens
              * @description Tokens the grammar forced (fed without sampling).
@@ -723,7 +723,10 @@ export interface components {
              */
             file: string;
         };
-        /** ScanJob */
+        /**
+         * ScanJob
+         * @description A library scan: its totals so far, and the job around them.
+         */
         ScanJob: {
             /** Current File */
             current_file: string | null;
@@ -741,9 +744,15 @@ export interface components {
             errors: components["schemas"]["ScanError"][];
             /** Eta Sec */
             eta_sec: number | null;
-            /** Failed */
+            /**
+             * Failed
+             * @default 0
+             */
             failed: number;
-            /** Files Done */
+            /**
+             * Files Done
+             * @default 0
+             */
             files_done: number;
             /**
              * Files Total
@@ -754,11 +763,15 @@ export interface components {
             finished_at: string | null;
             /** Job Id */
             job_id: string;
-            /** Removed */
+            /**
+             * Removed
+             * @default 0
+             */
             removed: number;
             /**
              * Skipped
              * @description Unchanged since the last scan, or refused (see errors).
+             * @default 0
              */
             skipped: number;
             /** Started At */
@@ -771,9 +784,13 @@ export interface components {
             /**
              * Tracks Analyzed
              * @description Analysed successfully in this scan (new or changed files).
+             * @default 0
              */
             tracks_analyzed: number;
-            /** Tracks Found */
+            /**
+             * Tracks Found
+             * @default 0
+             */
             tracks_found: number;
         };
         /** ScanRequest */
