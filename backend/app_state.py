@@ -12,6 +12,7 @@ from backend.live.modulation_loop import ModulationLoop
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
 from backend.security.login_throttle import LoginThrottle
+from backend.security.passwords import PasswordWork
 
 
 @dataclass
@@ -21,6 +22,7 @@ class AppState:
     session_factory: async_sessionmaker[AsyncSession]
     token_secret: str
     login_throttle: LoginThrottle
+    passwords: PasswordWork
     hub: SessionHub
     modulation_loop: ModulationLoop
     library_roots: LibraryRoots

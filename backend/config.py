@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins per email before 429.")
     login_max_failures_per_client: int = Field(default=20, ge=1, description="Same, per client address.")
     login_window_sec: int = Field(default=15 * 60, ge=1, description="How long failures are remembered.")
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Password hashes at once (argon2id: 64 MiB and a core each)."
+    )
+    password_hash_wait_sec: float = Field(
+        default=10.0, gt=0, description="How long a sign-up or login waits for a hashing slot (then 503)."
+    )
     db_health_timeout_sec: float = Field(default=2.0, gt=0)
     cors_origins: list[str] = Field(
         default_factory=list, description="Extra browser origins allowed to call the API (JSON list)."

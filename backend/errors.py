@@ -11,6 +11,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend.security.passwords import HashingBusy
+
 logger = logging.getLogger(__name__)
 
 
@@ -40,6 +42,15 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _hashing_busy(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HashingBusy)
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "Too many sign-ins at once; nothing was changed. Try again shortly."},
+        headers={"Retry-After": str(exc.retry_after_sec)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error during %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(status_code=500, content={"detail": "Internal error; it has been logged."})
@@ -50,4 +61,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for db_error in (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError):
         app.add_exception_handler(db_error, _database_unavailable)
+    app.add_exception_handler(HashingBusy, _hashing_busy)
     app.add_exception_handler(Exception, _unexpected)

@@ -22,6 +22,7 @@ from backend.llm_engine.engine import ScheduleEngine
 from backend.llm_engine.model_queue import ModelQueue, QueueLimits
 from backend.routers import auth, health, insights, library, live, llm, sessions
 from backend.security.login_throttle import LoginThrottle
+from backend.security.passwords import PasswordWork
 from backend.services.bootstrap import prepare_database
 from backend.web import mount_web_app
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             library_roots=library_roots,
             scan_jobs=create_scan_jobs(settings, library_roots, session_factory),
             token_secret=settings.token_secret(),
+            passwords=PasswordWork(settings.password_hash_concurrency, settings.password_hash_wait_sec),
             login_throttle=LoginThrottle(
                 per_email=settings.login_max_failures,
                 per_client=settings.login_max_failures_per_client,
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.neurotune.scan_jobs.close()
+            app.state.neurotune.passwords.close()
             await app.state.neurotune.modulation_loop.close()
             schedules.queue.close()
             llm.close()

@@ -161,7 +161,14 @@ async def _start_path_ms(seed: int) -> tuple[float, float, int]:
                 await connection.execute(
                     insert(User),
                     [
-                        {"id": i, "username": f"u{i}", "email": f"u{i}@example.org", "password_hash": "x"}
+                        {
+                            "id": i,
+                            "username": f"u{i}",
+                            "email": f"u{i}@example.org",
+                            "username_key": f"u{i}",
+                            "email_key": f"u{i}@example.org",
+                            "password_hash": "x",
+                        }
                         for i in range(1, 252)
                     ],
                 )

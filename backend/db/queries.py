@@ -9,6 +9,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.models.identity import canonical_email, canonical_username
 from backend.models.orm import ListeningSession, Prompt, User, utcnow
 from backend.schedules.listener import Neurotype
 from backend.schedules.refiner import RefinementOutcome
@@ -37,7 +38,9 @@ class UserQueries:
     ) -> User:
         user = User(
             username=username,
-            email=email.lower(),
+            email=email,
+            email_key=canonical_email(email),
+            username_key=canonical_username(username),
             password_hash=password_hash,
             neurotype=neurotype,
             preferences=preferences,
@@ -54,8 +57,13 @@ class UserQueries:
         return await self.db.get(User, user_id)
 
     async def by_email(self, email: str) -> User | None:
-        result = await self.db.execute(select(User).where(User.email == email.lower()))
+        """The account whose email is `email` in canonical form (models.identity)."""
+        result = await self.db.execute(select(User).where(User.email_key == canonical_email(email)))
         return result.scalar_one_or_none()
+
+    async def release(self) -> None:
+        """End the read: the connection goes back to the pool while the caller does slow work."""
+        await self.db.commit()
 
     async def touch(self, user: User, *, password_hash: str | None = None) -> None:
         """Record activity (and an upgraded password hash, if the parameters changed)."""

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from backend.schedules.listener import Neurotype
 
@@ -47,6 +47,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        # Microseconds on MySQL/MariaDB too (migration 0006), as SQLite keeps them.
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -85,13 +91,23 @@ NEUROTYPE_ENUM = Enum(
 )
 
 
+def _key_type(length: int) -> TypeEngine[str]:
+    """Binary collation on MySQL/MariaDB: equal only if equal byte for byte, as on SQLite."""
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = MYSQL_TABLE_ARGS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(50), unique=True)
-    email: Mapped[str] = mapped_column(String(255), unique=True)
+    username: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str] = mapped_column(String(255))
+    # Who the person is (models.identity): canonical forms, unique, compared byte for byte.
+    email_key: Mapped[str] = mapped_column(_key_type(320), unique=True)
+    username_key: Mapped[str] = mapped_column(_key_type(50), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     neurotype: Mapped[Neurotype] = mapped_column(
         NEUROTYPE_ENUM, default=Neurotype.neurotypical, server_default=Neurotype.neurotypical.value
@@ -193,3 +209,13 @@ class Prompt(Base):
     updated_at: Mapped[datetime] = mapped_column(
         default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
     )
+
+
+class WriteProbe(Base):
+    """The one row /health rewrites to learn whether the database still accepts writes."""
+
+    __tablename__ = "write_probe"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    written_at: Mapped[str] = mapped_column(String(40))

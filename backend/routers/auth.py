@@ -21,7 +21,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=Registered)
 async def register(body: UserRegister, db: DbSession, state: StateDep) -> Registered:
     try:
-        user = await register_user(UserQueries(db), body)
+        user = await register_user(UserQueries(db), state.passwords, body)
     except AlreadyExists:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "That username or email is already registered."
@@ -38,7 +38,7 @@ async def register(body: UserRegister, db: DbSession, state: StateDep) -> Regist
 async def login(body: UserLogin, request: Request, db: DbSession, state: StateDep) -> TokenIssued:
     client = request.client.host if request.client else "unknown"
     try:
-        user = await Authenticator(UserQueries(db), state.login_throttle).login(body, client)
+        user = await Authenticator(UserQueries(db), state.login_throttle, state.passwords).login(body, client)
     except LoginThrottled as throttled:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,

@@ -1,5 +1,8 @@
 """Throttle repeated login failures per email and per client address (sliding window, in memory).
 
+Emails are counted by their canonical form (models.identity), exactly the identity an account is
+found by, so every spelling of one address shares one count.
+
 One process, one memory: with several workers each counts on its own (documented in the README).
 """
 
@@ -8,6 +11,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from backend.models.identity import canonical_email
 
 # Attackers choose the emails; sweep stale keys once this many are tracked.
 _SWEEP_AT_KEYS = 10_000
@@ -67,13 +72,13 @@ class LoginThrottle:
         self._clients = _Window(per_client, window_sec, clock)
 
     def retry_after(self, email: str, client: str) -> int:
-        return max(self._emails.retry_after(email.lower()), self._clients.retry_after(client))
+        return max(self._emails.retry_after(canonical_email(email)), self._clients.retry_after(client))
 
     def record_failure(self, email: str, client: str) -> None:
-        self._emails.record(email.lower())
+        self._emails.record(canonical_email(email))
         self._clients.record(client)
 
     def record_success(self, email: str) -> None:
         # A correct password clears the email's count, not the client's: one shared address
         # guessing many accounts stays throttled.
-        self._emails.clear(email.lower())
+        self._emails.clear(canonical_email(email))

@@ -1,14 +1,13 @@
-"""Registering and authenticating users. Password hashing runs off the event loop."""
+"""Registering and authenticating users. Password hashing runs off the event loop, bounded."""
 
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
-
 from backend.db.queries import UserQueries
+from backend.models.identity import canonical_email
 from backend.models.orm import User
 from backend.models.schemas import UserLogin, UserRegister
 from backend.security.login_throttle import LoginThrottle
-from backend.security.passwords import hash_password, needs_rehash, verify_password
+from backend.security.passwords import PasswordWork, needs_rehash
 
 
 class LoginThrottled(Exception):
@@ -21,9 +20,10 @@ class BadCredentials(Exception):
     """Email unknown or password wrong: deliberately indistinguishable."""
 
 
-async def register_user(users: UserQueries, body: UserRegister) -> User:
-    """Create the account; raises queries.AlreadyExists if the username or email is taken."""
-    password_hash = await run_in_threadpool(hash_password, body.password)
+async def register_user(users: UserQueries, passwords: PasswordWork, body: UserRegister) -> User:
+    """Create the account; raises queries.AlreadyExists if the username or email is taken
+    (compared in canonical form), passwords.HashingBusy if hashing is saturated."""
+    password_hash = await passwords.hash(body.password)
     return await users.create(
         username=body.username,
         email=str(body.email),
@@ -37,22 +37,21 @@ async def register_user(users: UserQueries, body: UserRegister) -> User:
 class Authenticator:
     users: UserQueries
     throttle: LoginThrottle
+    passwords: PasswordWork
 
     async def login(self, body: UserLogin, client: str) -> User:
-        email = str(body.email)
+        """The account, if the password is right; failures are counted per canonical email."""
+        email = canonical_email(str(body.email))
         retry_after = self.throttle.retry_after(email, client)
         if retry_after:
             raise LoginThrottled(retry_after)
         user = await self.users.by_email(email)
+        await self.users.release()  # no connection held while waiting for a hashing slot
         stored_hash = user.password_hash if user is not None and user.is_active else None
-        if not await run_in_threadpool(verify_password, stored_hash, body.password) or user is None:
+        if not await self.passwords.verify(stored_hash, body.password) or user is None:
             self.throttle.record_failure(email, client)
             raise BadCredentials
         self.throttle.record_success(email)
-        rehashed = (
-            await run_in_threadpool(hash_password, body.password)
-            if needs_rehash(user.password_hash)
-            else None
-        )
+        rehashed = await self.passwords.hash(body.password) if needs_rehash(user.password_hash) else None
         await self.users.touch(user, password_hash=rehashed)
         return user

@@ -15,6 +15,7 @@ from backend.services.bootstrap import prepare_database
 from backend.tests.conftest import BACKENDS
 
 SPEC_TABLES = {"users", "sessions", "library", "prompts"}
+TABLES = SPEC_TABLES | {"write_probe"}  # the spec's four, and /health's write probe
 
 
 @pytest.fixture(params=BACKENDS)
@@ -42,7 +43,7 @@ async def test_upgrade_matches_models_and_downgrade_removes_all(empty_database_u
 
         await upgrade_engine(engine, "head")
         async with engine.connect() as connection:
-            assert await connection.run_sync(_tables) == SPEC_TABLES
+            assert await connection.run_sync(_tables) == TABLES
             assert await connection.run_sync(_schema_drift) == []
             indexes = await connection.run_sync(lambda c: inspect(c).get_indexes("sessions"))
             assert any(ix["column_names"] == ["user_id", "started_at"] for ix in indexes)
@@ -90,7 +91,10 @@ async def test_database_refuses_orphan_sessions_and_bad_ratings(database_url: st
                 await connection.execute(orphan)
         async with engine.begin() as connection:
             await connection.execute(
-                text("INSERT INTO users (username, email, password_hash) VALUES ('u', 'u@example.org', 'h')")
+                text(
+                    "INSERT INTO users (username, email, password_hash, email_key, username_key) "
+                    "VALUES ('u', 'u@example.org', 'h', 'u@example.org', 'u')"
+                )
             )
             user_id = (await connection.execute(text("SELECT id FROM users"))).scalar_one()
         bad_rating = text(
