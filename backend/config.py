@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Larger request bodies get 413.")
+    max_header_bytes: int = Field(
+        default=16 * 1024, ge=4096, description="Requests whose headers (and URL) are larger get 431."
+    )
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins per email before 429.")
     login_max_failures_per_client: int = Field(default=20, ge=1, description="Same, per client address.")
     login_window_sec: int = Field(default=15 * 60, ge=1, description="How long failures are remembered.")

@@ -13,6 +13,7 @@ from backend.body_limit import BodySizeLimit
 from backend.config import Settings, get_settings
 from backend.db.database import create_engine, create_session_factory
 from backend.errors import install_error_handlers
+from backend.header_limit import HeaderSizeLimit
 from backend.library.roots import LibraryRoots
 from backend.library.scan_jobs import create_scan_jobs
 from backend.live.hub import SessionHub
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Total-Count", "Location"],  # GET /library's total, a scan job's URL
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)  # outermost: checked first
     for module in (health, auth, sessions, llm, live, insights, library):
         app.include_router(module.router)
     mount_web_app(app, settings.web_dir)  # last: API routes win

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 _LOG_LIMIT = 512
 # Frames a slow socket may have queued before it is dropped (it can reconnect and resume).
 _QUEUE_LIMIT = 256
+# Ended streams kept so a client that was away when the end came can resume and receive it.
+_ENDED_KEPT = 1000
+_ENDED_KEPT_SEC = 15 * 60
 _CLOSE = None  # queued to tell a socket's pump to close
 _REFINE_MARGIN_SEC = 1.0
 
@@ -220,6 +224,7 @@ class SessionHub:
         self._lookahead_sec = lookahead_sec
         self._clock = clock
         self._channels: dict[int, Channel] = {}
+        self._ended: OrderedDict[int, tuple[float, Channel]] = OrderedDict()  # id -> (ended at, channel)
 
     def _new_channel(self, session: ListeningSession) -> Channel:
         return Channel(
@@ -236,6 +241,19 @@ class SessionHub:
         if self._channels.get(channel.session_id) is channel:
             del self._channels[channel.session_id]
         channel.stop()
+        if channel.ended:
+            self._ended[channel.session_id] = (time.monotonic(), channel)
+            self._ended.move_to_end(channel.session_id)
+            while len(self._ended) > _ENDED_KEPT:
+                self._ended.popitem(last=False)
+
+    def _recently_ended(self, session_id: int) -> Channel | None:
+        """An ended stream still kept for late resumes (they get the frames they missed, then `end`)."""
+        cutoff = time.monotonic() - _ENDED_KEPT_SEC
+        while self._ended and next(iter(self._ended.values()))[0] < cutoff:
+            self._ended.popitem(last=False)
+        kept = self._ended.get(session_id)
+        return kept[1] if kept is not None else None
 
     def _channel_for(self, session: ListeningSession) -> Channel:
         """The playing session's channel, started on first use."""
@@ -253,9 +271,10 @@ class SessionHub:
 
     def evict(self, session_id: int) -> None:
         """Drop a channel whose stored session changed elsewhere; the next use reads it afresh."""
-        channel = self._channels.get(session_id)
+        self._ended.pop(session_id, None)
+        channel = self._channels.pop(session_id, None)
         if channel is not None:
-            self._forget(channel)
+            channel.stop()
 
     async def subscribe(self, session_id: int, user_id: int, resume: ResumePoint) -> Subscription | None:
         """Join the session's stream; None if it is not this user's (or does not exist).
@@ -263,7 +282,7 @@ class SessionHub:
         The subscription's backlog is what the client missed; if the stream has ended, the
         backlog finishes with the `end` frame and no live frames follow.
         """
-        channel = self._channels.get(session_id)
+        channel = self._channels.get(session_id) or self._recently_ended(session_id)
         if channel is not None:
             if channel.user_id != user_id:
                 return None  # someone else's looks exactly like a missing one
@@ -327,6 +346,7 @@ class SessionHub:
         for channel in list(self._channels.values()):
             channel.stop()
         self._channels.clear()
+        self._ended.clear()
 
 
 def _replace_contents(queue: asyncio.Queue[Frame | None], item: Frame | None) -> None:

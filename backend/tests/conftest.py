@@ -21,7 +21,7 @@ from backend.db.migrate import upgrade
 from backend.main import create_app
 from backend.tests.factories import UserFactory
 
-pytest_plugins = ["backend.tests.model_fixtures"]
+pytest_plugins = ["backend.tests.model_fixtures", "backend.tests.live_server"]
 
 MYSQL_URL_ENV = "NEUROTUNE_TEST_MYSQL_URL"
 MYSQL_SKIP_REASON = (

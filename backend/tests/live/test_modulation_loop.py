@@ -17,7 +17,7 @@ from backend.schedules.hold import PlannerOffsets
 from backend.schedules.plan import SessionBrief, plan_schedule
 from backend.schedules.refiner import Refinement, RefinementRequest
 from backend.tests.factories import UserFactory
-from backend.tests.live.conftest import LiveServer, next_frame
+from backend.tests.live_server import LiveServer, next_frame
 
 
 @dataclass

@@ -3,17 +3,21 @@
 import asyncio
 import itertools
 import json
+import logging
+import os
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from backend.live.frames import ModulationUpdate
 from backend.schedules.schedule import ModulationSchedule
 from backend.schedules.validator import ScheduleRejected
 from backend.tests.db_probes import counted_checkouts
 from backend.tests.factories import UserFactory
-from backend.tests.live.conftest import (
+from backend.tests.live_server import (
     DENSE_STEPS,
     LOOKAHEAD_SEC,
     STEP_SPACING_SEC,
@@ -223,3 +227,71 @@ async def test_a_just_started_session_is_streamed_from_memory(
     stranger = await live_users.create()
     async with live_server.socket(session_id, stranger.token) as ws:
         assert await _close_code(ws) == 1008  # someone else's session, even when it is in memory
+
+
+async def test_a_resume_after_the_end_gets_the_missed_frames_and_the_end(
+    live_server: LiveServer, live_users: UserFactory
+) -> None:
+    user = await live_users.create()
+    session_id = await live_users.start_session(user)
+    async with live_server.socket(session_id, user.token) as ws:
+        first = await next_frame(ws)
+    ended = await live_server.http.patch(f"/sessions/{session_id}/end", json={}, headers=user.headers)
+    assert ended.status_code == 200
+    query = f"?stream_id={first['stream_id']}&last_seq={first['seq']}"
+    async with live_server.socket(session_id, user.token, query) as ws:
+        missed = [await next_frame(ws)]
+        while missed[-1]["type"] != "end":
+            missed.append(await next_frame(ws))
+        assert await _close_code(ws) == 1000
+    assert all(frame["stream_id"] == first["stream_id"] for frame in missed)  # the same stream, resumed
+    assert [frame["seq"] for frame in missed] == list(range(first["seq"] + 1, first["seq"] + 1 + len(missed)))
+    assert missed[-1]["reason"] == "ended"
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("9223372036854775808", ""),  # past every integer column
+        ("0", ""),
+        ("-1", ""),
+        ("1e3", ""),
+        ("9" * 5000, ""),
+        ("1", "?last_seq=-1"),
+        ("1", "?last_seq=99999999999999999999999"),
+        ("1", "?stream_id=" + "x" * 65),
+    ],
+)
+async def test_ids_and_positions_that_cannot_exist_are_refused_with_1008(
+    live_server: LiveServer, live_users: UserFactory, path: str, query: str
+) -> None:
+    user = await live_users.create()
+    protocols = [Subprotocol("neurotune.v1"), Subprotocol(f"bearer.{user.token}")]
+    async with connect(f"{live_server.ws_url}/ws/session/{path}{query}", subprotocols=protocols) as ws:
+        assert await _close_code(ws) == 1008
+
+
+async def test_a_database_that_does_not_answer_closes_with_try_again_later(
+    live_server: LiveServer, live_users: UserFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The session is not in memory (another worker's, or from before a restart), so the hub must
+    ask the database, which has gone away: 1013 and a warning, never a dropped socket or a trace."""
+    user = await live_users.create()
+    session_id = await live_users.start_session(user)
+    live_server.app.state.neurotune.hub.evict(session_id)
+    database = Path(str(live_server.app.state.neurotune.engine.url.database))
+    moved = database.with_suffix(".away")
+    await live_server.app.state.neurotune.engine.dispose()
+    os.rename(database, moved)
+    os.mkdir(database)  # a directory where the file was: SQLite cannot open it
+    try:
+        with caplog.at_level(logging.WARNING):
+            async with live_server.socket(session_id, user.token) as ws:
+                assert await _close_code(ws) == 1013
+    finally:
+        os.rmdir(database)
+        os.rename(moved, database)
+    assert "database unavailable" in caplog.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    async with live_server.socket(session_id, user.token) as ws:  # and back when it is
+        assert (await next_frame(ws))["type"] == "schedule"
