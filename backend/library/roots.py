@@ -5,6 +5,7 @@ compared with the roots, so no spelling of a path, and no symlink, reaches outsi
 """
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,15 +90,22 @@ class LibraryRoots:
         root = self.containing(real)
         if root is None:
             raise OutsideLibraryRoots("That directory is outside the library roots.")
-        if not real.exists():
-            raise LibraryDirectoryNotFound("No such directory in the library.")
-        if not real.is_dir():
+        try:
+            mode = real.stat().st_mode
+        except FileNotFoundError:
+            raise LibraryDirectoryNotFound("No such directory in the library.") from None
+        except OSError as error:  # a name too long, a loop, a folder we may not read
+            raise InvalidLibraryPath(f"That path cannot be used: {error.strerror or 'unreadable'}.") from None
+        if not stat.S_ISDIR(mode):
             raise NotALibraryDirectory("That path is not a directory.")
         return LibraryDirectory(path=real, root=root)
 
     def resolve_file(self, stored_path: str) -> Path | None:
         """The real path of an indexed file if it still exists as a regular file inside a root."""
         real = _real(Path(stored_path))
-        if self.containing(real) is None or not real.is_file():
+        if self.containing(real) is None:
             return None
-        return real
+        try:
+            return real if stat.S_ISREG(real.stat().st_mode) else None
+        except OSError:
+            return None

@@ -78,3 +78,16 @@ def test_the_first_root_is_created_if_missing(tmp_path: Path) -> None:
     assert not (tmp_path / "absent").exists()
     with pytest.raises(ValueError, match="at least one"):
         LibraryRoots([])
+
+
+@pytest.mark.parametrize(
+    "requested",
+    [
+        "a" * 256,  # one component longer than any file system allows
+        "é" * 200,  # 400 bytes in UTF-8
+        "/".join(["deep"] * 2000),  # a path longer than PATH_MAX
+    ],
+)
+def test_paths_no_file_system_can_hold_are_refused_cleanly(roots: LibraryRoots, requested: str) -> None:
+    with pytest.raises(InvalidLibraryPath, match="cannot be used"):
+        roots.resolve_directory(requested)
