@@ -5,6 +5,7 @@ import itertools
 import json
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,23 @@ async def test_a_database_that_does_not_answer_closes_with_try_again_later(
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
     async with live_server.socket(session_id, user.token) as ws:  # and back when it is
         assert (await next_frame(ws))["type"] == "schedule"
+
+
+async def test_every_view_of_a_session_agrees_when_it_started_to_the_millisecond(
+    live_server: LiveServer, live_users: UserFactory
+) -> None:
+    """The start answer, GET /sessions/{id} and the live stream (on MariaDB too: DATETIME(6))."""
+    user = await live_users.create()
+    started = await live_server.http.post("/sessions/start", json={"intent": "reading"}, headers=user.headers)
+    session_id = started.json()["session_id"]
+    answered = datetime.fromisoformat(started.json()["started_at"])
+    stored = datetime.fromisoformat(
+        (await live_server.http.get(f"/sessions/{session_id}", headers=user.headers)).json()["started_at"]
+    )
+    live_server.app.state.neurotune.hub.evict(session_id)  # the stream reads it back from the database
+    async with live_server.socket(session_id, user.token) as ws:
+        first = await next_frame(ws)
+    streamed = first["server_time"] - first["elapsed_sec"]
+    assert answered.microsecond != 0 or stored.microsecond != 0  # sub-second precision is kept at all
+    assert abs((stored - answered).total_seconds()) < 0.001
+    assert abs(streamed - answered.timestamp()) < 0.002  # elapsed_sec is rounded to the millisecond
