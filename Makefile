@@ -68,6 +68,7 @@ test-frontend: $(WEB) $(CHROMIUM)
 bench: setup
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.signups
 	$(BIN)/python -m bench.ws
 	$(BIN)/python -m bench.insights
 	$(BIN)/python -m bench.analysis

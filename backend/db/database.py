@@ -9,6 +9,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+SQLITE_BUSY_TIMEOUT_SEC = 15
+"""How long a SQLite write waits for the write lock before it fails (then 503)."""
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -22,11 +25,13 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # WAL lets readers run while one writer commits; foreign keys are off by default in SQLite;
-    # busy_timeout makes concurrent writers wait instead of failing with "database is locked".
+    # busy_timeout makes concurrent writers wait instead of failing with "database is locked": a
+    # burst queues for the one write lock (each holder keeps it for milliseconds) rather than
+    # answering 503 after a short wait.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SEC * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -36,7 +41,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
-        kwargs["connect_args"] = {"timeout": 5}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SEC}
     else:
         parsed = make_url(url)
         if "charset" not in parsed.query:
