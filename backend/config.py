@@ -43,6 +43,18 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="How long a sign-up or login waits for a hashing slot (then 503)."
     )
     db_health_timeout_sec: float = Field(default=2.0, gt=0)
+    db_write_probe_interval_sec: float = Field(
+        default=5.0,
+        ge=0,
+        description="/health writes its probe row at most this often; between probes it reports the last "
+        "result and its age.",
+    )
+    db_write_probe_timeout_sec: float = Field(
+        default=5.0, gt=0, description="A probe write not committed within this counts as refused."
+    )
+    data_dir_min_free_mb: float = Field(
+        default=100.0, ge=0, description="Less free space than this in data_dir makes /health degraded."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Extra browser origins allowed to call the API (JSON list)."
     )

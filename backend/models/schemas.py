@@ -319,8 +319,28 @@ class RootInfo(BaseModel):
 
 
 class HealthReport(BaseModel):
+    """HTTP 503 when the database does not answer at all; otherwise 200, with `status: degraded` and
+    its reasons when something is wrong but the server still reads (monitoring reads the body)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    status: Literal["ok", "degraded"] = Field(description="degraded when `reasons` is not empty.")
+    reasons: list[str] = Field(
+        default_factory=list,
+        description='What is wrong, one sentence each, e.g. "database refuses writes: disk I/O error".',
+    )
     api: Literal["ok"] = "ok"
-    db: Literal["ok", "error"]
+    db: Literal["ok", "error"] = Field(description="Reads: a SELECT 1 with a short timeout, on every call.")
+    db_writes: Literal["ok", "refused", "unknown"] = Field(
+        description="Whether the last probe write (one row, at most once every few seconds) was committed; "
+        "unknown while the database does not answer."
+    )
+    db_write_checked_sec_ago: float | None = Field(
+        default=None, description="Age of the write probe's result; null while the database does not answer."
+    )
+    data_dir_free_mb: float | None = Field(
+        default=None, description="Free space where NEUROTUNE_DATA_DIR is (null: not measured)."
+    )
     llm: Literal["disabled", "loading", "ok", "error"] = Field(
         description="The local model: loading in the background, ready, failed (see llm_error) or "
         "switched off; the planner answers whenever it is not ok."

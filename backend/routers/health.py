@@ -1,12 +1,14 @@
-"""/ and /health: is the API up, can it reach its database, what is the model engine doing."""
+"""/ and /health: is the API up, does its database answer and accept writes, is there room on disk,
+what is the model engine doing."""
 
-import asyncio
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from sqlalchemy import text
 
 from backend import __version__
+from backend.app_state import AppState
+from backend.db.health import DatabaseWriteProbe, WriteProbeResult, data_dir_free_mb, read_error
 from backend.models.schemas import HealthReport, RootInfo
 from backend.routers.deps import StateDep
 from backend.web import index_file, wants_html
@@ -23,19 +25,67 @@ async def root(request: Request, state: StateDep) -> RootInfo | Response:
     return RootInfo(version=__version__)
 
 
-@router.get("/health", response_model=HealthReport, responses={503: {"model": HealthReport}})
-async def health(state: StateDep) -> JSONResponse:
-    """A real `SELECT 1` with a short timeout; 503 when the database does not answer."""
-    db_error: str | None = None
-    try:
-        async with asyncio.timeout(state.settings.db_health_timeout_sec):
-            async with state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-    except TimeoutError:
-        db_error = f"no answer within {state.settings.db_health_timeout_sec:g} s"
-    except Exception as error:  # any driver failure means "not healthy", never a 500
-        db_error = type(error).__name__
-    report = HealthReport(
-        db="error" if db_error else "ok", llm=state.llm.status, db_error=db_error, llm_error=state.llm.error
-    )
+def get_write_probe(request: Request, state: StateDep) -> DatabaseWriteProbe:
+    """The app's one write probe (its cache and its rate limit are per app), made on first use."""
+    probe: DatabaseWriteProbe | None = getattr(request.app.state, "write_probe", None)
+    if probe is None:
+        probe = DatabaseWriteProbe(
+            interval_sec=state.settings.db_write_probe_interval_sec,
+            timeout_sec=state.settings.db_write_probe_timeout_sec,
+        )
+        request.app.state.write_probe = probe
+    return probe
+
+
+WriteProbeDep = Annotated[DatabaseWriteProbe, Depends(get_write_probe)]
+
+_HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": 'The database answers. `status` is "ok", or "degraded" with `reasons` when it refuses '
+        "writes, the data directory is nearly full or the model failed (the server still reads).",
+    },
+    503: {"model": HealthReport, "description": "The database does not answer (see `db_error`)."},
+}
+
+
+@router.get("/health", response_model=HealthReport, responses=_HEALTH_RESPONSES)
+async def health(state: StateDep, write_probe: WriteProbeDep) -> JSONResponse:
+    """Reads every call (`SELECT 1`), writes at most once per interval (the probe row), free space."""
+    db_error = await read_error(state.engine, state.settings.db_health_timeout_sec)
+    write = None if db_error else await write_probe.check(state.engine)
+    free_mb, free_error = data_dir_free_mb(state.settings.data_dir)
+    report = _report(state, db_error, write, write_probe, free_mb, free_error)
     return JSONResponse(report.model_dump(), status_code=503 if db_error else 200)
+
+
+def _report(
+    state: AppState,
+    db_error: str | None,
+    write: WriteProbeResult | None,
+    write_probe: DatabaseWriteProbe,
+    free_mb: float | None,
+    free_error: str | None,
+) -> HealthReport:
+    min_free_mb = state.settings.data_dir_min_free_mb
+    reasons = []
+    if db_error:
+        reasons.append(f"database does not answer: {db_error}")
+    if write is not None and write.error:
+        reasons.append(f"database refuses writes: {write.error}")
+    if free_error:
+        reasons.append(f"data directory free space unknown: {free_error}")
+    elif free_mb is not None and free_mb < min_free_mb:
+        reasons.append(f"data directory has {free_mb:.0f} MB free (< {min_free_mb:g} MB)")
+    if state.llm.status == "error":
+        reasons.append(f"language model failed ({state.llm.error}); the planner answers")
+    return HealthReport(
+        status="degraded" if reasons else "ok",
+        reasons=reasons,
+        db="error" if db_error else "ok",
+        db_writes="unknown" if write is None else "refused" if write.error else "ok",
+        db_write_checked_sec_ago=None if write is None else round(write_probe.age_sec(write), 3),
+        data_dir_free_mb=None if free_mb is None else round(free_mb, 1),
+        llm=state.llm.status,
+        db_error=db_error,
+        llm_error=state.llm.error,
+    )
