@@ -180,10 +180,29 @@ def _normalise_for_matching(intent: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", bare).split())
 
 
-def classify_intent(intent: str) -> IntentFamily:
-    """The family whose keywords `intent` mentions first in priority order, else `general`."""
+@dataclass(frozen=True)
+class IntentMatch:
+    """How an intent was read: its family, and the words that decided it (none for `general`)."""
+
+    family: IntentFamily
+    words: tuple[str, ...]
+
+
+def match_intent(intent: str) -> IntentMatch:
+    """The family whose keywords `intent` mentions first in priority order (else `general`),
+    with the words of the intent that matched them, as normalised for matching."""
     text = _normalise_for_matching(intent)
     for family, pattern in _FAMILY_PATTERNS:
-        if pattern.search(text):
-            return family
-    return _GENERAL
+        words = tuple(dict.fromkeys(match.group(0) for match in pattern.finditer(text)))
+        if words:
+            return IntentMatch(family, words)
+    return IntentMatch(_GENERAL, ())
+
+
+def classify_intent(intent: str) -> IntentFamily:
+    """The family whose keywords `intent` mentions first in priority order, else `general`."""
+    return match_intent(intent).family
+
+
+def family_named(name: str) -> IntentFamily | None:
+    return next((family for family in FAMILIES if family.name == name), None)

@@ -22,7 +22,7 @@ from typing import Literal, NamedTuple
 
 from backend.schedules.glides import Level, Timeline, clamp, glide_sec
 from backend.schedules.hold import MAX_WRITTEN_SEGMENTS, HoldBounds, HoldSegment, PlannerOffsets
-from backend.schedules.intents import INTENT_SCAN_CHARS, IntentFamily, classify_intent
+from backend.schedules.intents import INTENT_SCAN_CHARS, IntentFamily, IntentMatch, family_named, match_intent
 from backend.schedules.limits import (
     BPM_MAX,
     BPM_MIN,
@@ -146,9 +146,10 @@ def _variations(
 
 @dataclass(frozen=True)
 class SessionBrief:
-    """What a schedule is planned from: the intent (classified once, here), length, listener, music.
+    """What a schedule is planned from: the intent (read once, here), length, listener, music.
 
     `offsets` are what the listener's ratings taught (insights); they move the planner's own hold.
+    `chosen_family` is the listener's correction of how the intent was read ("Not anxiety? Study").
     """
 
     intent: str
@@ -157,13 +158,22 @@ class SessionBrief:
     preferences: UserPreferences = field(default_factory=UserPreferences)
     current_bpm: int | None = None
     offsets: PlannerOffsets | None = None
+    chosen_family: str | None = None
+    reading: IntentMatch = field(init=False, compare=False)
+    """How the intent text was read (its family and the words that decided it)."""
     family: IntentFamily = field(init=False, compare=False)
+    """The family planned for: the listener's choice if they made one, else the reading's."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "family", classify_intent(self.intent))
+        reading = match_intent(self.intent)
+        chosen = family_named(self.chosen_family) if self.chosen_family is not None else None
+        if self.chosen_family is not None and chosen is None:
+            raise ValueError(f"no intent family called {self.chosen_family!r}")
+        object.__setattr__(self, "reading", reading)
+        object.__setattr__(self, "family", chosen or reading.family)
 
     def with_offsets(self, offsets: PlannerOffsets | None) -> "SessionBrief":
-        """The same brief with learned offsets (the intent is not classified again)."""
+        """The same brief with learned offsets (the intent is not read again)."""
         brief = copy.copy(self)
         object.__setattr__(brief, "offsets", offsets)
         return brief
@@ -171,7 +181,7 @@ class SessionBrief:
 
 def hold_bounds(brief: "SessionBrief") -> HoldBounds:
     """The band and length of the hold that `plan_schedule(brief, hold=...)` frames (offsets play no part)."""
-    arc = _Arc.build(brief, written=True)
+    arc = Arc.build(brief, written=True)
     hold_sec = max(arc.hold_end_sec - arc.hold_start_sec, 60)
     return HoldBounds(
         family=arc.family.name,
@@ -197,7 +207,7 @@ def plan_schedule(brief: "SessionBrief", hold: Sequence[HoldSegment] | None = No
     glide is still sized here, so the result is safe whatever the segments say. The arrival, the
     sleep waypoint and the return stay the planner's.
     """
-    arc = _Arc.build(brief, written=bool(hold))
+    arc = Arc.build(brief, written=bool(hold))
     written = [arc.clamp(segment) for segment in hold or ()]
     first_level, first_layer = (
         (written[0][0], written[0][1]) if written else (arc.hold.centre, arc.hold_layer)
@@ -231,7 +241,7 @@ def plan_schedule(brief: "SessionBrief", hold: Sequence[HoldSegment] | None = No
 
 
 @dataclass(frozen=True)
-class _Arc:
+class Arc:
     """Everything about a schedule but its hold's contents: levels, layers and phase lengths."""
 
     family: IntentFamily
@@ -257,7 +267,7 @@ class _Arc:
         return self.total_sec - self.phases.final_dwell - self.phases.return_ramp
 
     @classmethod
-    def build(cls, brief: "SessionBrief", *, written: bool) -> "_Arc":
+    def build(cls, brief: "SessionBrief", *, written: bool) -> "Arc":
         family, preferences, current_bpm = brief.family, brief.preferences, brief.current_bpm
         shaping = shaping_for(brief.neurotype, family)
         total_sec = _total_sec(brief.duration_min)

@@ -19,21 +19,22 @@ from backend.tests.factories import UserFactory
 
 @contextmanager
 def counted_classifications(monkeypatch: pytest.MonkeyPatch, intent: str) -> Iterator[list[int]]:
-    """Calls of `classify_intent` on `intent`, through every module that imported it.
+    """Readings of `intent` (`match_intent`, which `classify_intent` calls too), through every
+    module that imported either.
 
     (Insights also classifies the sessions it summarises for the first time, e.g. the one rated
     just before: other intents, each summarised once and cached.)
     """
     count = [0]
-    real = intents.classify_intent
+    real = intents.match_intent
 
-    def counting(text: str) -> intents.IntentFamily:
+    def counting(text: str) -> intents.IntentMatch:
         count[0] += text == intent
         return real(text)
 
     for module in list(sys.modules.values()):
-        if getattr(module, "classify_intent", None) is real:
-            monkeypatch.setattr(module, "classify_intent", counting)
+        if getattr(module, "match_intent", None) is real:
+            monkeypatch.setattr(module, "match_intent", counting)
     yield count
 
 
