@@ -2,14 +2,14 @@
 
 import pytest
 
-from backend.schedules.explain import FAMILY_LABELS, explain_plan
+from backend.schedules.explain import FAMILY_LABELS, PlanExplanation, explain_plan
 from backend.schedules.intents import FAMILIES, match_intent
 from backend.schedules.listener import Neurotype, UserPreferences
 from backend.schedules.plan import SessionBrief, plan_schedule
 from backend.schedules.shaping import ANXIETY_BEAT_CAP_HZ
 
 
-def _explain(brief: SessionBrief):  # type: ignore[no-untyped-def]
+def _explain(brief: SessionBrief) -> PlanExplanation:
     return explain_plan(brief, plan_schedule(brief))
 
 
