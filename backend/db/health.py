@@ -4,9 +4,9 @@ A `SELECT 1` says the database answers; it cannot say whether it accepts writes.
 file-size limit or a read-only data directory leave reads working while every write fails, so the
 health check also rewrites the one row of `write_probe` (migration 0007). That write is rate-limited:
 at most one per interval, concurrent callers share the one in flight, and between probes the last
-result is reported with its age. The data directory's free space is measured on every call (a
-statvfs). Every check has a timeout and turns any failure into a reason:
-none of them raises, and none logs a traceback for a fault it expects.
+result is reported with its age. The data directory's free space is measured on every call (one
+statvfs). Both database checks have timeouts, and every failure becomes a reason: nothing here
+raises, and nothing logs a traceback for a fault it expects.
 """
 
 import asyncio
