@@ -188,6 +188,11 @@ async def write_until_accepted(http: httpx.AsyncClient, ledger: Ledger, user: Te
     return time.monotonic()
 
 
+def writes_ok(health: dict[str, Any]) -> bool:
+    """The database reads and writes (whatever else /health reports, e.g. a small disk on a test machine)."""
+    return bool(health["db"] == "ok" and health["db_writes"] == "ok")
+
+
 async def health_until(
     http: httpx.AsyncClient, ledger: Ledger, wanted: Callable[[dict[str, Any]], bool], what: str
 ) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from backend.tests.faults.load import (
     listener,
     stored_sessions,
     wait_until,
+    writes_ok,
 )
 from backend.tests.faults.private_mariadb import PrivateMariaDB
 from bench.server import running_server
@@ -72,9 +73,7 @@ async def test_mariadb_killed_mid_load_then_restarted(
             finally:
                 stop.set()
                 await asyncio.gather(*load)
-            healthy = await health_until(
-                http, ledger, lambda body: body["status"] == "ok", "health after the database came back"
-            )
+            healthy = await health_until(http, ledger, writes_ok, "health after the database came back")
     server_log = capfd.readouterr().err
     (tmp_path / "server.log").write_text(server_log)  # kept by pytest for a look after a failure
     stored = await stored_sessions(url)
@@ -162,7 +161,7 @@ async def test_health_answers_on_time_while_mariadb_is_frozen(
     ledger = Ledger()
     with running_server(url, tmp_path / "data", db_write_probe_interval_sec="0.5") as (base_url, _pid):
         async with httpx.AsyncClient(base_url=base_url) as http:
-            await health_until(http, ledger, lambda body: body["status"] == "ok", "health before the freeze")
+            await health_until(http, ledger, writes_ok, "health before the freeze")
             private_mariadb.freeze()
             frozen_at = time.monotonic()
             body = None
@@ -172,9 +171,7 @@ async def test_health_answers_on_time_while_mariadb_is_frozen(
             finally:
                 private_mariadb.thaw()
             thawed_at = time.monotonic()
-            healthy = await health_until(
-                http, ledger, lambda body: body["status"] == "ok", "health after the thaw"
-            )
+            healthy = await health_until(http, ledger, writes_ok, "health after the thaw")
             ok_again = time.monotonic()
     report(
         f"frozen {thawed_at - frozen_at:.1f} s: /health {ledger.by_status(since=frozen_at, until=thawed_at)} "

@@ -24,6 +24,7 @@ from backend.tests.faults.load import (
     start_and_end,
     stored_sessions,
     write_until_accepted,
+    writes_ok,
 )
 from bench.server import running_server
 
@@ -72,9 +73,7 @@ async def test_sqlite_with_no_room_to_grow(
                 resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))
             lifted_at = time.monotonic()
             recovered_at = await write_until_accepted(http, ledger, users[0])
-            healthy = await health_until(
-                http, ledger, lambda body: body["status"] == "ok", "health with room again"
-            )
+            healthy = await health_until(http, ledger, writes_ok, "health with room again")
     server_log = capfd.readouterr().err
     (tmp_path / "server.log").write_text(server_log)
 
