@@ -12,6 +12,11 @@ After a clean stop they are gone and SQLite cannot create them in a read-only di
 open the database even to read ("unable to open database file"): the server does not start. A chmod
 or chattr under a running server is not tested: its open files stay writable under chmod, and under
 chattr SQLite's shared-memory index faults (SIGBUS) and the process dies.
+
+Made writable again, the same server still refuses writes: SQLite shares one view of a file among
+a process's connections, read-only while any connection from the read-only time is open, and the
+pool keeps them. A restart writes at once; the test reports the same server's behaviour and asserts
+the restart's.
 """
 
 import asyncio
