@@ -40,6 +40,8 @@ def running_server(database_url: str, data_dir: Path, **settings: str) -> Iterat
     base_url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
+            if server.poll() is not None:
+                raise RuntimeError(f"server for {database_url} exited ({server.returncode}) while starting")
             try:
                 if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
                     break
