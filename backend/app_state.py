@@ -9,6 +9,7 @@ from backend.library.roots import LibraryRoots
 from backend.library.scan_jobs import ScanJobs
 from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
+from backend.live.sweeper import SessionSweeper
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
 from backend.security.login_throttle import LoginThrottle
@@ -24,6 +25,7 @@ class AppState:
     login_throttle: LoginThrottle
     passwords: PasswordWork
     hub: SessionHub
+    sweeper: SessionSweeper
     modulation_loop: ModulationLoop
     library_roots: LibraryRoots
     scan_jobs: ScanJobs

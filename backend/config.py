@@ -65,6 +65,18 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="Idle live streams send a heartbeat this often."
     )
     ws_auth_timeout_sec: float = Field(default=5.0, gt=0, description="Time a socket has to authenticate.")
+    session_abandon_grace_sec: float = Field(
+        default=600.0,
+        gt=0,
+        description="A session nobody listened to the end is closed as abandoned this long after its "
+        "schedule ran out.",
+    )
+    session_max_pause_sec: float = Field(
+        default=12 * 3600, gt=0, description="A session paused longer than this is closed as abandoned."
+    )
+    session_sweep_interval_sec: float = Field(
+        default=60.0, gt=0, description="How often abandoned sessions are looked for."
+    )
     refine_deadline_sec: float = Field(
         default=20.0, gt=0, description="How long a background refinement may take before it is dropped."
     )

@@ -18,6 +18,7 @@ from backend.library.roots import LibraryRoots
 from backend.library.scan_jobs import create_scan_jobs
 from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
+from backend.live.sweeper import SessionSweeper
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
 from backend.llm_engine.model_queue import ModelQueue, QueueLimits
@@ -55,6 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.info("database ready (%s); %d prompt templates seeded", engine.url.get_backend_name(), added)
         session_factory = create_session_factory(engine)
         hub = SessionHub(session_factory, lookahead_sec=settings.ws_lookahead_sec)
+        sweeper = SessionSweeper(
+            session_factory,
+            hub,
+            grace_sec=settings.session_abandon_grace_sec,
+            max_pause_sec=settings.session_max_pause_sec,
+            interval_sec=settings.session_sweep_interval_sec,
+        )
+        sweeper.start()
         llm = ModelClient(settings)
         llm.start_loading()  # in the background: the planner answers until the model is ready
         schedules = ScheduleEngine(
@@ -70,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine=engine,
             session_factory=session_factory,
             hub=hub,
+            sweeper=sweeper,
             # The planner answers every start at once; the model rewrites the future when it can.
             modulation_loop=ModulationLoop(
                 hub,
@@ -97,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.neurotune.modulation_loop.close()
             schedules.queue.close()
             llm.close()
-            hub.close()
+            await sweeper.close()
+            await hub.close()
             await engine.dispose()
 
     app = FastAPI(

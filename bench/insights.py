@@ -199,7 +199,7 @@ async def _start_path_ms(seed: int) -> tuple[float, float, int]:
                     session = await _start_without_insights(db, user)
                     rest_ms.append((time.perf_counter() - start) * 1000)
                     # The listener rates it before their next start.
-                    await SessionQueries(db).end(session, ended_at=utcnow(), rating=4, feedback_note=None)
+                    await SessionQueries(db).end(session, ended_at=utcnow(), reason="ended", rating=4)
             return statistics.median(insights_ms), statistics.median(rest_ms), len(others) + len(own)
         finally:
             await engine.dispose()

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models.identity import canonical_email, canonical_username
-from backend.models.orm import ListeningSession, Prompt, User, utcnow
+from backend.models.listening_time import listened_sec
+from backend.models.orm import EndReason, ListeningSession, Prompt, User, utcnow
 from backend.schedules.listener import Neurotype
 from backend.schedules.refiner import RefinementOutcome
 
@@ -21,6 +22,11 @@ class AlreadyExists(Exception):
 
 class AlreadyEnded(Exception):
     """The session was ended before."""
+
+
+def _total_sec(schedule: Any) -> float:
+    total = schedule.get("total_duration_sec") if isinstance(schedule, dict) else None
+    return float(total) if isinstance(total, int | float) else 0.0
 
 
 @dataclass
@@ -88,9 +94,17 @@ class SessionQueries:
     db: AsyncSession
 
     async def create(
-        self, *, user: User, intent: str, schedule: dict[str, Any], refinement: RefinementOutcome | None
+        self,
+        *,
+        user: User,
+        intent: str,
+        schedule: dict[str, Any],
+        refinement: RefinementOutcome | None,
+        explanation: dict[str, Any] | None = None,
     ) -> ListeningSession:
-        session = ListeningSession(user_id=user.id, intent=intent, schedule=schedule, refinement=refinement)
+        session = ListeningSession(
+            user_id=user.id, intent=intent, schedule=schedule, refinement=refinement, explanation=explanation
+        )
         user.last_active = utcnow()
         self.db.add(session)
         await self.db.commit()
@@ -106,16 +120,26 @@ class SessionQueries:
         return result.scalar_one_or_none()
 
     async def end(
-        self, session: ListeningSession, *, ended_at: datetime, rating: int | None, feedback_note: str | None
+        self,
+        session: ListeningSession,
+        *,
+        ended_at: datetime,
+        reason: EndReason,
+        rating: int | None = None,
+        feedback_note: str | None = None,
     ) -> ListeningSession:
-        """End once: the conditional UPDATE makes two concurrent ends produce exactly one winner."""
-        duration_sec = max(0, int((ended_at - session.started_at).total_seconds()))
+        """End once, with the listened time: the conditional UPDATE makes two concurrent ends (a
+        listener and the sweeper, two processes) produce exactly one winner; raises AlreadyEnded
+        for the others."""
+        listened = listened_sec(session.started_at, session.paused_sec, session.paused_at, ended_at)
+        total_sec = _total_sec(session.schedule)
         result = await self.db.execute(
             update(ListeningSession)
             .where(ListeningSession.id == session.id, ListeningSession.ended_at.is_(None))
             .values(
                 ended_at=ended_at,
-                duration_sec=duration_sec,
+                duration_sec=int(min(listened, total_sec) if total_sec else listened),
+                end_reason=reason,
                 rating=rating,
                 feedback_note=feedback_note,
                 # A refinement still waiting for the model will never be needed now.
@@ -131,16 +155,97 @@ class SessionQueries:
         await self.db.refresh(session)
         return session
 
+    async def rate(self, session: ListeningSession, *, rating: int | None, feedback_note: str | None) -> None:
+        """Add a rating or note to an ended session that has none yet (rating it later)."""
+        values: dict[str, Any] = {}
+        if rating is not None:
+            values["rating"] = rating
+        if feedback_note is not None:
+            values["feedback_note"] = feedback_note
+        if values:
+            await self.db.execute(
+                update(ListeningSession)
+                .where(ListeningSession.id == session.id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            await self.db.commit()
+            await self.db.refresh(session)
+
+    async def pause(self, session: ListeningSession, at: datetime) -> bool:
+        """Stop the session's clock; False if it had ended or was paused already."""
+        result = await self.db.execute(
+            update(ListeningSession)
+            .where(
+                ListeningSession.id == session.id,
+                ListeningSession.ended_at.is_(None),
+                ListeningSession.paused_at.is_(None),
+            )
+            .values(paused_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        await self.db.commit()
+        await self.db.refresh(session)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def resume(self, session: ListeningSession, at: datetime) -> bool:
+        """Start the clock again where it stopped; False if it had ended or was not paused."""
+        if session.paused_at is None:
+            return False
+        paused_for = max(0.0, (at - session.paused_at).total_seconds())
+        result = await self.db.execute(
+            update(ListeningSession)
+            .where(
+                ListeningSession.id == session.id,
+                ListeningSession.ended_at.is_(None),
+                ListeningSession.paused_at == session.paused_at,
+            )
+            .values(paused_at=None, paused_sec=ListeningSession.paused_sec + paused_for)
+            .execution_options(synchronize_session=False)
+        )
+        await self.db.commit()
+        await self.db.refresh(session)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def set_favourite(self, session: ListeningSession, favourite: bool) -> None:
+        session.favourite = favourite
+        await self.db.commit()
+
+    async def open_before(self, started_before: datetime, limit: int) -> list[ListeningSession]:
+        """Sessions that have not ended and started before `started_before` (the sweeper's
+        candidates), oldest first."""
+        result = await self.db.execute(
+            select(ListeningSession)
+            .where(ListeningSession.ended_at.is_(None), ListeningSession.started_at < started_before)
+            .order_by(ListeningSession.started_at)
+            .limit(limit)
+        )
+        return list(result.scalars())
+
     async def replace_schedule(
         self,
         session: ListeningSession,
         schedule: dict[str, Any],
         prompt: tuple[int | None, int | None] = (None, None),
+        model_note: dict[str, Any] | None = None,
     ) -> None:
-        """Store a refined schedule (the caller has validated it and kept the past intact)."""
+        """Store a refined schedule (the caller has validated it and kept the past intact), and
+        what the model changed in the session's explanation."""
         session.schedule = schedule
         session.prompt_id, session.prompt_version = prompt
         session.refinement = "applied"
+        if model_note is not None and session.explanation is not None:
+            session.explanation = {**session.explanation, "model": model_note}
+        await self.db.commit()
+
+    async def replace_plan(
+        self, session: ListeningSession, schedule: dict[str, Any], explanation: dict[str, Any]
+    ) -> None:
+        """Store a re-planned future (validated, past kept) and the new plan's explanation; the
+        schedule is the planner's again, so no model template stands behind it."""
+        session.schedule = schedule
+        session.explanation = explanation
+        session.prompt_id = session.prompt_version = None
         await self.db.commit()
 
     async def record_refinement(self, session_id: int, outcome: RefinementOutcome) -> None:

@@ -21,6 +21,7 @@ from backend.insights.schemas import (
     RatingStats,
     Setting,
 )
+from backend.schedules.explain import FAMILY_LABELS, LearnedNote
 from backend.schedules.hold import PlannerOffsets
 from backend.schedules.intents import FAMILIES, IntentFamily
 
@@ -54,6 +55,44 @@ def planning_offsets(
     u = recommendation.offsets.beat_hz / band.half_hz + rng.normal(0, spread)
     v = recommendation.offsets.bpm / band.half_bpm + rng.normal(0, spread)
     return band.offsets(float(np.clip(u, -1, 1)), float(np.clip(v, -1, 1)))
+
+
+CONFIDENT = 0.5
+"""From this confidence on, the recommendation is said as a finding, below it as a first guess."""
+
+
+def learned_note(recommendation: Recommendation, family: IntentFamily) -> LearnedNote:
+    """The recommendation in words whose certainty follows its confidence."""
+    own = next((level for level in recommendation.evidence if level.level == "user"), None)
+    sessions = sum(level.n_sessions for level in recommendation.evidence)
+    label = FAMILY_LABELS[family.name].lower()
+    level = f"{recommendation.beat_hz:g} Hz, {recommendation.bpm:.0f} BPM"
+    if recommendation.source == "default" or recommendation.confidence == 0:
+        summary = (
+            f"Nothing rated yet for {label}: the band's centre, varied a little so your ratings can teach it."
+        )
+    elif own is not None and recommendation.confidence >= CONFIDENT:
+        summary = (
+            f"You rated {label} sessions near {level} highest ({own.n_sessions} rated): planned around that."
+        )
+    elif own is not None:
+        summary = (
+            f"A first guess from {own.n_sessions} of your ratings and others': {level}. "
+            "More ratings make it surer."
+        )
+    else:
+        summary = (
+            f"From {sessions} rated sessions of listeners like you: {level}. "
+            "Your own ratings take over as you rate."
+        )
+    return LearnedNote(
+        beat_hz_offset=recommendation.offsets.beat_hz,
+        bpm_offset=recommendation.offsets.bpm,
+        confidence=recommendation.confidence,
+        source=recommendation.source,
+        sessions=sessions,
+        summary=summary,
+    )
 
 
 def best_rated_schedules(frame: pd.DataFrame, user_id: int, family: str, k: int = 3) -> list[dict[str, Any]]:

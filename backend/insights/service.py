@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from backend.insights.features import RatedSession, sessions_frame
 from backend.insights.model import PreferenceModel
-from backend.insights.recommend import best_rated_schedules, insights_report, planning_offsets
+from backend.insights.recommend import best_rated_schedules, insights_report, learned_note, planning_offsets
 from backend.insights.schemas import InsightsReport
 from backend.models.orm import ListeningSession, User
+from backend.schedules.explain import LearnedNote
 from backend.schedules.hold import PlannerOffsets
 from backend.schedules.intents import IntentFamily
 from backend.schedules.listener import Neurotype
@@ -90,6 +91,8 @@ class Learned:
     """For the planner: the recommendation, varied a little (None: play the default)."""
     best_rated: list[dict[str, Any]]
     """Their best-rated sessions of this kind, for the prompt's {history}."""
+    note: LearnedNote | None = None
+    """The recommendation in plain words, for the plan's explanation."""
 
 
 async def learned_for(db: AsyncSession, user: User, family: IntentFamily, k: int = 3) -> Learned:
@@ -112,10 +115,11 @@ async def learned_for(db: AsyncSession, user: User, family: IntentFamily, k: int
         recommendation = pool.model.including(own).recommend(user.id, Neurotype(user.neurotype).value, family)
         variety = 0.5 if user.neurotype == Neurotype.autism else 1.0
         offsets: PlannerOffsets | None = planning_offsets(recommendation, _rng, variety)
+        note: LearnedNote | None = learned_note(recommendation, family)
     except Exception:
         logger.exception("insights failed for user %s; planning without learned offsets", user.id)
-        offsets = None
-    return Learned(offsets=offsets, best_rated=best_rated_schedules(own, user.id, family.name, k))
+        offsets, note = None, None
+    return Learned(offsets=offsets, best_rated=best_rated_schedules(own, user.id, family.name, k), note=note)
 
 
 async def insights_for(db: AsyncSession, user: User) -> InsightsReport:

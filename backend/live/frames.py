@@ -11,6 +11,8 @@ Types:
   refined   -- steps from `from_sec` on were replaced (the past never is); `steps` is the whole
                new schedule's list, so the client can simply swap it in.
   end       -- the stream is over (`reason`: "ended" by the user, or "duration_over").
+  paused    -- the session's clock stopped (`elapsed_sec` stands still until `resumed`).
+  resumed   -- the clock goes on from `elapsed_sec`; later steps come that much later.
   heartbeat -- nothing new; `seq` repeats the latest, so it never counts as a missed frame.
 """
 
@@ -20,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from backend.schedules.schedule import ModulationStep
 
-FrameType = Literal["schedule", "step", "refined", "end", "heartbeat"]
+FrameType = Literal["schedule", "step", "refined", "end", "heartbeat", "paused", "resumed"]
 EndReason = Literal["ended", "duration_over"]
 
 
@@ -30,7 +32,10 @@ class ModulationUpdate(BaseModel):
     session_id: int
     type: FrameType
     server_time: float = Field(description="Unix time (s) when the frame was made.")
-    elapsed_sec: float = Field(description="Seconds since the session started, at server_time.")
+    elapsed_sec: float = Field(
+        description="The session's clock at server_time: seconds listened, not counting pauses."
+    )
+    paused: bool = Field(default=False, description="The session is paused (its clock stands still).")
     lookahead_sec: float
     total_duration_sec: int
     steps: list[ModulationStep] = Field(default_factory=list)

@@ -21,6 +21,7 @@ import logging
 from collections import Counter
 
 from backend.live.hub import SessionHub
+from backend.schedules.explain import describe_model_change
 from backend.schedules.refiner import RefinementOutcome, RefinementRequest, RefinerDeclined, ScheduleRefiner
 from backend.schedules.validator import ScheduleRejected
 
@@ -135,6 +136,7 @@ class ModulationLoop:
                             request.user_id,
                             refined.schedule,
                             prompt=(refined.prompt_id, refined.prompt_version),
+                            note=describe_model_change(request.planned, refined.schedule),
                         )
                     except ScheduleRejected as refusal:
                         # A later draft may still fit (e.g. once it no longer touches a sent step).

@@ -5,7 +5,7 @@ import contextlib
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from backend.live.hub import Frame, Subscription
+from backend.live.channel import Frame, Subscription
 
 
 async def pump(websocket: WebSocket, subscription: Subscription, heartbeat_sec: float) -> None:

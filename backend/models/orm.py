@@ -4,7 +4,7 @@ Timestamps are stored as naive UTC (MySQL DATETIME has no zone) and read back as
 """
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects import mysql
@@ -36,6 +37,10 @@ MYSQL_TABLE_ARGS = {
     "mysql_collate": "utf8mb4_unicode_ci",
     "mysql_engine": "InnoDB",
 }
+
+
+EndReason = Literal["ended", "completed", "abandoned"]
+"""Why a session ended: the listener ended it, it ran its course, or nobody listened to the end."""
 
 
 def utcnow() -> datetime:
@@ -131,6 +136,8 @@ class ListeningSession(Base):
         CheckConstraint("duration_sec IS NULL OR duration_sec >= 0", name="duration_nonneg"),
         # History lists a user's sessions newest first.
         Index("ix_sessions_user_started", "user_id", "started_at"),
+        # The sweeper looks at the sessions that have not ended.
+        Index("ix_sessions_ended_at", "ended_at"),
         MYSQL_TABLE_ARGS,
     )
 
@@ -146,9 +153,18 @@ class ListeningSession(Base):
     # The template the model wrote the schedule with; null while the planner's schedule stands.
     prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id", ondelete="SET NULL"))
     prompt_version: Mapped[int | None] = mapped_column(Integer)
-    # What became of the model's background refinement (db.queries.RefinementOutcome); null
-    # when no model was configured.
+    # What became of the model's background refinement (schedules.refiner.RefinementOutcome);
+    # null when no model was configured.
     refinement: Mapped[str | None] = mapped_column(String(20))
+    # Pauses (models.listening_time): while paused, when it began; and the pauses before it.
+    paused_at: Mapped[datetime | None] = mapped_column()
+    paused_sec: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # Why it ended: "ended" (by the listener), "completed" (ran its course), "abandoned" (nobody
+    # listened to the end; closed by the sweeper).
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The plan in plain words (schedules.explain.PlanExplanation), for the page beside the chart.
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     user: Mapped[User] = relationship(back_populates="sessions")
 
@@ -209,6 +225,23 @@ class Prompt(Base):
     updated_at: Mapped[datetime] = mapped_column(
         default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
     )
+
+
+class Preset(Base):
+    """A listener's named session to start again: an intent and length, re-planned each time,
+    or (with `schedule`) exactly the schedule they kept."""
+
+    __tablename__ = "presets"
+    __table_args__ = (UniqueConstraint("user_id", "name"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    intent: Mapped[str] = mapped_column(String(100))
+    duration_min: Mapped[int] = mapped_column(Integer)
+    chosen_family: Mapped[str | None] = mapped_column(String(20))
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
 
 
 class WriteProbe(Base):

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from backend.audio_processor.scanner import ScanProgress
+from backend.models.orm import EndReason
+from backend.schedules.explain import PlanExplanation
 from backend.schedules.listener import DurationMin, Neurotype, UserPreferences
 from backend.schedules.refiner import RefinementOutcome
 from backend.schedules.schedule import ModulationSchedule, ModulationStep
@@ -170,6 +172,13 @@ class SessionOut(BaseModel):
         "not (busy, unavailable, superseded, ended, declined, rejected, timed_out, failed); null when "
         "no model is configured."
     )
+    end_reason: EndReason | None = Field(
+        description="ended (by you), completed (ran its course), abandoned (nobody listened to the end)."
+    )
+    paused_at: datetime | None = Field(description="While paused: when the pause began.")
+    paused_sec: float = Field(description="Seconds spent in earlier pauses (they do not count as listened).")
+    favourite: bool
+    explanation: PlanExplanation | None = Field(description="The plan in plain words.")
 
 
 # --- library --------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from backend.app_state import AppState
+from backend.live.channel import ResumePoint, Subscription
 from backend.live.frames import AuthMessage
-from backend.live.hub import ResumePoint, Subscription
 from backend.live.socket_pump import pump
 from backend.security.tokens import InvalidToken, user_id_from_token
 

@@ -63,7 +63,7 @@ class ModelNote(BaseModel):
     """What the local model changed against the planner's schedule."""
 
     summary: str
-    hold: list[str] = Field(description="The lines the model wrote, e.g. '15.5 Hz, isochronic, 8 min'.")
+    hold: list[str] = Field(description="The steps it wrote, e.g. 'from 4:10: 15.5 Hz, isochronic, 104 BPM'.")
 
 
 class PlanExplanation(BaseModel):
@@ -151,3 +151,27 @@ def _limit_words(brief: SessionBrief, arc: Arc, schedule: ModulationSchedule) ->
     if arc.finale is not None:
         words.append("Ends by gliding back to an alert 11 Hz, so you come out of it awake.")
     return words
+
+
+def describe_model_change(planned: ModulationSchedule, written: ModulationSchedule) -> ModelNote:
+    """What a model's schedule changed against the planner's: the steps that differ, in words."""
+    before = {(step.timestamp_sec, step.binaural_freq, step.layer) for step in planned.steps}
+    changed = [
+        step for step in written.steps if (step.timestamp_sec, step.binaural_freq, step.layer) not in before
+    ]
+    lines = [
+        f"from {_clock(step.timestamp_sec)}: {step.binaural_freq:g} Hz, {step.layer}, {step.target_bpm} BPM"
+        for step in changed
+    ]
+    if not lines:
+        return ModelNote(summary="The local model kept the planner's schedule.", hold=[])
+    return ModelNote(
+        summary=f"The local model rewrote {len(lines)} step(s) of the middle part, inside the same band "
+        "and limits.",
+        hold=lines,
+    )
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"

@@ -29,7 +29,7 @@ MYSQL_SKIP_REASON = (
     "(bash .ci/run does this)"
 )
 # Children before parents, for the foreign keys.
-TABLES_IN_DELETE_ORDER = ("sessions", "users", "library", "prompts", "write_probe")
+TABLES_IN_DELETE_ORDER = ("sessions", "presets", "users", "library", "prompts", "write_probe")
 
 BACKENDS = ["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)]
 

@@ -50,7 +50,14 @@ def test_serve_answers_health_on_the_configured_port(tmp_path: Path) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        assert health == {"api": "ok", "db": "ok", "llm": "disabled", "db_error": None, "llm_error": None}
+        assert {key: health[key] for key in ("api", "db", "db_writes", "llm", "db_error", "llm_error")} == {
+            "api": "ok",
+            "db": "ok",
+            "db_writes": "ok",
+            "llm": "disabled",
+            "db_error": None,
+            "llm_error": None,
+        }
         assert (tmp_path / "data" / "neurotune.db").exists()
     finally:
         server.terminate()

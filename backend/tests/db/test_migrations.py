@@ -15,7 +15,7 @@ from backend.services.bootstrap import prepare_database
 from backend.tests.conftest import BACKENDS
 
 SPEC_TABLES = {"users", "sessions", "library", "prompts"}
-TABLES = SPEC_TABLES | {"write_probe"}  # the spec's four, and /health's write probe
+TABLES = SPEC_TABLES | {"presets", "write_probe"}  # the spec's four, presets, /health's write probe
 
 
 @pytest.fixture(params=BACKENDS)

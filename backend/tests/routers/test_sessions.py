@@ -1,5 +1,5 @@
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -69,16 +69,34 @@ async def test_duration_is_measured_from_start(client: httpx.AsyncClient, users:
     from sqlalchemy import text
 
     user = await users.create()
-    session_id = await users.start_session(user)
+    session_id = await users.start_session(user, duration_min=30)
     # Pretend the session began 25 minutes ago.
     async with app.state.neurotune.engine.begin() as connection:
-        started = datetime(2026, 1, 1, 12, 0, 0)
+        started = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=25)
         await connection.execute(
             text("UPDATE sessions SET started_at = :t WHERE id = :id"), {"t": started, "id": session_id}
         )
     ended = await client.patch(f"/sessions/{session_id}/end", json={}, headers=user.headers)
     expected = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()
     assert abs(ended.json()["duration_sec"] - expected) < 120
+
+
+async def test_listened_time_never_exceeds_the_schedule(
+    client: httpx.AsyncClient, users: UserFactory, app
+) -> None:
+    from sqlalchemy import text
+
+    user = await users.create()
+    session_id = await users.start_session(user, duration_min=30)
+    async with app.state.neurotune.engine.begin() as connection:  # left open for most of a year
+        await connection.execute(
+            text("UPDATE sessions SET started_at = :t WHERE id = :id"),
+            {"t": datetime(2026, 1, 1, 12, 0, 0), "id": session_id},
+        )
+    ended = await client.patch(f"/sessions/{session_id}/end", json={}, headers=user.headers)
+    assert ended.json()["duration_sec"] == 30 * 60
+    stored = (await client.get(f"/sessions/{session_id}", headers=user.headers)).json()
+    assert stored["end_reason"] == "completed"
 
 
 async def test_ending_twice_is_409(client: httpx.AsyncClient, users: UserFactory) -> None:
