@@ -1,10 +1,19 @@
 """Request and response models of the REST API, named for what they carry."""
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from backend.audio_processor.scanner import ScanProgress
 from backend.models.orm import EndReason
@@ -20,33 +29,79 @@ __all__ = [
     "UserPreferences",
 ]
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# Text fields state their rules as patterns, so the API document says what the server checks: no
+# control characters (NUL and friends break logs and some drivers). Every engine reads these the
+# same way (pydantic's Rust regex, ECMA-262, Python). Unpaired surrogates need no pattern: pydantic
+# refuses a string that is not Unicode text before any pattern runs (see the document's description).
+NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
+NO_CONTROL_CHARS_BUT_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # tab, LF and CR may stay
 
 
-def _clean_text(value: str) -> str:
-    """Trim and refuse control characters (NUL and friends break logs and some drivers)."""
-    value = value.strip()
-    if _CONTROL_CHARS.search(value):
-        raise ValueError("must not contain control characters")
+def _json_number(value: Any) -> Any:
+    """JSON's numbers, neither more nor fewer: 30 and 30.0 are the same integer (so strict mode, which
+    refuses 30.0, would refuse what the document allows), but true and "30" are no numbers at all
+    (lax mode would take both, so the server would accept what the document refuses)."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError(
+            "number_type", "Input should be a number, not {kind}", {"kind": type(value).__name__}
+        )
     return value
 
 
-def _clean_note(value: str) -> str:
-    """Free text may span lines, but no other control characters."""
-    if _CONTROL_CHARS.search(value.replace("\n", "").replace("\r", "").replace("\t", "")):
-        raise ValueError("must not contain control characters")
-    return value.strip()
+JsonNumber = BeforeValidator(_json_number)
 
+
+class _JsonPreferences(UserPreferences):
+    """UserPreferences as a request body carries them: JSON's booleans and numbers only."""
+
+    model_config = ConfigDict(strict=True)
+    # Strict ints would refuse 30.0, which JSON Schema calls an integer.
+    default_duration_min: Annotated[DurationMin, Field(strict=False), JsonNumber] = (
+        UserPreferences.model_fields["default_duration_min"].default
+    )
+
+
+def _json_preferences(value: Any) -> Any:
+    return _JsonPreferences.model_validate(value) if isinstance(value, dict) else value
+
+
+# Documented as UserPreferences (the same fields, bounds and defaults); checked as _JsonPreferences.
+PreferencesIn = Annotated[UserPreferences, BeforeValidator(_json_preferences)]
 
 Username = Annotated[str, Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
+# What email-validator refuses beyond JSON Schema's `email` format, stated where a pattern can: over
+# 254 characters (RFC 5321's path less its brackets), and special-use domains (RFC 6761). The Rust
+# regex pydantic checks patterns with has no lookahead, so email-validator checks this one.
+_SPECIAL_USE_DOMAINS = "|".join(
+    "".join(f"[{c}{c.upper()}]" for c in name)
+    for name in ("test", "local", "localhost", "invalid", "onion", "arpa")
+)
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=254,
+        description="An email address; special-use domains (.test, .local, .localhost, .invalid, .onion, "
+        ".arpa) are refused.",
+        json_schema_extra={"pattern": rf"^[^@]+@(?![^@]*\.(?:{_SPECIAL_USE_DOMAINS})$)[^@]+$"},
+    ),
+]
 Intent = Annotated[
     str,
-    Field(min_length=1, max_length=100, description='What the session is for, e.g. "deep focus: coding".'),
-    AfterValidator(_clean_text),
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=NO_CONTROL_CHARS,
+        description='What the session is for, e.g. "deep focus: coding". Trimmed; no control characters.',
+    ),
+    AfterValidator(str.strip),
 ]
-FeedbackNote = Annotated[str, Field(max_length=2000), AfterValidator(_clean_note)]
-Bpm = Annotated[int, Field(ge=40, le=200)]
+FeedbackNote = Annotated[
+    str,
+    Field(max_length=2000, pattern=NO_CONTROL_CHARS_BUT_LINES, description="Free text; may span lines."),
+    AfterValidator(str.strip),
+]
+Bpm = Annotated[int, Field(ge=40, le=200), JsonNumber]
 UserIdClaim = Annotated[
     int | None,
     Field(
@@ -54,13 +109,40 @@ UserIdClaim = Annotated[
         ge=1,
         description="Optional; the token decides who you are. If given it must be your own id (else 403).",
     ),
+    JsonNumber,
 ]
 
 
 class StrictModel(BaseModel):
-    """Request bodies refuse unknown keys, so a typo is an error rather than silently ignored."""
+    """Request bodies refuse unknown keys, so a typo is an error rather than silently ignored.
+
+    Their numbers are JSON's (`JsonNumber`): "5" and true are not numbers, as the document says.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    """Every failure but 422: what went wrong, in a sentence."""
+
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request was refused. What was sent is not echoed back (passwords included)."""
+
+    loc: list[str | int] = Field(description='Where: e.g. ["body", "intent"] or ["query", "limit"].')
+    msg: str
+    type: str = Field(description='A pydantic error type, e.g. "string_too_long", or "json_invalid".')
+
+
+class ValidationFailed(BaseModel):
+    """422: the request does not match the document (a schema, or a rule a description states)."""
+
+    detail: list[ValidationIssue]
 
 
 # --- auth -----------------------------------------------------------------------------------
@@ -68,14 +150,14 @@ class StrictModel(BaseModel):
 
 class UserRegister(StrictModel):
     username: Username
-    email: EmailStr = Field(max_length=255)
+    email: Email
     password: Password
     neurotype: Neurotype = Neurotype.neurotypical
-    preferences: UserPreferences = Field(default_factory=UserPreferences)
+    preferences: PreferencesIn = Field(default_factory=UserPreferences)
 
 
 class UserLogin(StrictModel):
-    email: EmailStr = Field(max_length=255)
+    email: Email
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -83,7 +165,7 @@ class UserUpdate(StrictModel):
     """PATCH /auth/me: change neurotype and/or preferences (preferences replace as a whole)."""
 
     neurotype: Neurotype | None = None
-    preferences: UserPreferences | None = None
+    preferences: PreferencesIn | None = None
 
 
 class Registered(BaseModel):
@@ -126,7 +208,7 @@ class IntentRequest(StrictModel):
     """What to plan: POST /sessions/start and POST /llm/generate-schedule take the same body."""
 
     intent: Intent
-    duration_min: DurationMin | None = Field(
+    duration_min: Annotated[DurationMin, JsonNumber] | None = Field(
         default=None, description="Defaults to the user's preferred session length."
     )
     current_bpm: Bpm | None = Field(default=None, description="Tempo of music already playing, if any.")
@@ -144,7 +226,9 @@ class SessionStarted(BaseModel):
 
 
 class SessionEnd(StrictModel):
-    rating: int | None = Field(default=None, ge=1, le=5, description="1 (poor) to 5 (great).")
+    rating: Annotated[int, Field(ge=1, le=5), JsonNumber] | None = Field(
+        default=None, description="1 (poor) to 5 (great)."
+    )
     feedback_note: FeedbackNote | None = None
 
 
@@ -191,26 +275,15 @@ KeySignature = Annotated[
 LibraryBpm = Annotated[float, Field(ge=0, le=1000)]
 
 
-def _no_control_chars(value: str) -> str:
-    # File names may begin or end with spaces, so unlike _clean_text nothing is trimmed.
-    if _CONTROL_CHARS.search(value):
-        raise ValueError("must not contain control characters")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")  # JSON may carry lone surrogates, which no file system path holds
-        except UnicodeEncodeError:
-            raise ValueError("must be valid Unicode text") from None
-    return value
-
-
 class LibraryQuery(BaseModel):
     """GET /library's query: filters, ordering and the page."""
 
-    bpm_min: LibraryBpm | None = None
-    bpm_max: LibraryBpm | None = None
+    # JSON Schema cannot compare two parameters, so the range rule is stated in words (422 otherwise).
+    bpm_min: LibraryBpm | None = Field(default=None, description="At most bpm_max, when both are given.")
+    bpm_max: LibraryBpm | None = Field(default=None, description="At least bpm_min, when both are given.")
     format: AudioFormat | None = None
     key: KeySignature | None = None
-    q: Annotated[str, Field(max_length=255), AfterValidator(_no_control_chars)] | None = Field(
+    q: Annotated[str, Field(max_length=255, pattern=NO_CONTROL_CHARS)] | None = Field(
         default=None, description="Part of the file name (case-insensitive)."
     )
     limit: int = Field(default=50, ge=1, le=500)
@@ -250,14 +323,15 @@ class LibraryRoot(BaseModel):
     track_count: int
 
 
-LibraryPath = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_no_control_chars)]
+# File names may begin or end with spaces, so unlike an intent nothing is trimmed.
+LibraryPath = Annotated[str, Field(min_length=1, max_length=1024, pattern=NO_CONTROL_CHARS)]
 
 
 class ScanRequest(StrictModel):
     directory_path: LibraryPath | None = Field(
         default=None, description="Relative to the first library root, or absolute inside a root."
     )
-    wait_sec: float = Field(
+    wait_sec: Annotated[float, JsonNumber] = Field(
         default=10.0, ge=0, le=30, description="Answer 200 with the result if the scan ends within this."
     )
 

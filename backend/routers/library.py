@@ -26,6 +26,13 @@ from backend.library.scan_jobs import TooManyScans
 from backend.models.orm import LibraryFile
 from backend.models.schemas import LibraryQuery, LibraryRoot, LibraryTrack, ScanJob, ScanRequest
 from backend.routers.deps import CurrentUser, DbSession, StateDep, get_current_user
+from backend.routers.responses import (
+    FILE_REQUEST_HEADERS,
+    answers,
+    file_answers,
+    headers,
+    server_sent_events,
+)
 from backend.security.signed_urls import sign_stream_url, verify_stream_signature
 
 router = APIRouter(prefix="/library", tags=["library"])
@@ -43,11 +50,24 @@ MEDIA_TYPES = {
 _NO_TRACK = "No such track, or it cannot be streamed."
 _NO_JOB = "No such scan job (finished jobs are kept for a while, not forever)."
 _PATH_ERROR_STATUS: dict[type[LibraryPathError], int] = {
-    InvalidLibraryPath: status.HTTP_400_BAD_REQUEST,
+    # The file system refused the path (too long a name, a loop): no directory there can be scanned.
+    InvalidLibraryPath: status.HTTP_404_NOT_FOUND,
     OutsideLibraryRoots: status.HTTP_403_FORBIDDEN,
     LibraryDirectoryNotFound: status.HTTP_404_NOT_FOUND,
     NotALibraryDirectory: status.HTTP_400_BAD_REQUEST,
 }
+_NO_JOB_NOTE = {404: _NO_JOB}
+_STREAM_ANSWERS = {
+    **answers(
+        401,
+        404,
+        422,
+        503,
+        notes={401: "Neither a valid signed URL (exp, sig) nor a valid token.", 404: _NO_TRACK},
+    ),
+    **file_answers(sorted(set(MEDIA_TYPES.values()) | {"application/octet-stream"})),
+}
+_RANGES = {"parameters": FILE_REQUEST_HEADERS}
 # Not auto_error: a stream request may authenticate with its signed URL instead.
 _optional_bearer = HTTPBearer(auto_error=False)
 
@@ -74,7 +94,11 @@ def _track_out(row: LibraryFile, state: StateDep) -> LibraryTrack:
     )
 
 
-@router.get("", response_model=list[LibraryTrack])
+@router.get(
+    "",
+    response_model=list[LibraryTrack],
+    responses={**answers(401, 422, 503), 200: {"headers": headers("X-Total-Count")}},
+)
 async def list_tracks(
     query: Annotated[LibraryQuery, Query()],
     user: CurrentUser,
@@ -87,7 +111,7 @@ async def list_tracks(
     return [_track_out(row, state) for row in await queries.list(query)]
 
 
-@router.get("/roots", response_model=list[LibraryRoot])
+@router.get("/roots", response_model=list[LibraryRoot], responses=answers(401, 503))
 async def roots(user: CurrentUser, db: DbSession, state: StateDep) -> list[LibraryRoot]:
     library_roots = state.library_roots
     queries = LibraryQueries(db)
@@ -107,7 +131,29 @@ def _directory(state: StateDep, requested: str | None) -> LibraryDirectory:
 @router.post(
     "/scan",
     response_model=ScanJob,
-    responses={202: {"description": "Still scanning: poll the Location"}, 403: {"description": "Outside"}},
+    responses={
+        **answers(
+            400,
+            401,
+            403,
+            404,
+            422,
+            429,
+            503,
+            notes={
+                400: "Malformed request, or directory_path names a file, not a directory.",
+                403: "directory_path is outside the library roots.",
+                404: "No such directory in the library, or none the file system lets us read.",
+                429: "Too many scans are queued already; retry after Retry-After seconds.",
+            },
+        ),
+        200: {"description": "The scan ended within wait_sec: its result."},
+        202: {
+            "model": ScanJob,
+            "description": "Still scanning: follow the Location (or its /events).",
+            "headers": headers("Location"),
+        },
+    },
 )
 async def scan(
     body: ScanRequest, user: CurrentUser, db: DbSession, state: StateDep, response: Response
@@ -127,7 +173,9 @@ async def scan(
     return job
 
 
-@router.get("/scan/{job_id}", response_model=ScanJob)
+@router.get(
+    "/scan/{job_id}", response_model=ScanJob, responses=answers(401, 404, 422, 503, notes=_NO_JOB_NOTE)
+)
 async def scan_status(job_id: JobId, user: CurrentUser, state: StateDep) -> ScanJob:
     job = state.scan_jobs.snapshot(job_id)
     if job is None:
@@ -135,7 +183,14 @@ async def scan_status(job_id: JobId, user: CurrentUser, state: StateDep) -> Scan
     return job
 
 
-@router.get("/scan/{job_id}/events", response_class=StreamingResponse)
+@router.get(
+    "/scan/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        **answers(401, 404, 422, 503, notes=_NO_JOB_NOTE),
+        **server_sent_events("progress", ScanJob, "The job at each change, until it ends."),
+    },
+)
 async def scan_events(job_id: JobId, user: CurrentUser, db: DbSession, state: StateDep) -> StreamingResponse:
     """Server-sent events: a ScanJob snapshot whenever it changes, until the scan ends."""
     await db.close()  # the stream may last minutes; it needs no connection
@@ -149,8 +204,12 @@ async def scan_events(job_id: JobId, user: CurrentUser, db: DbSession, state: St
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/{track_id}/stream", response_class=Response)
-@router.head("/{track_id}/stream", response_class=Response, include_in_schema=False)
+@router.get(
+    "/{track_id:int}/stream", response_class=Response, responses=_STREAM_ANSWERS, openapi_extra=_RANGES
+)
+@router.head(
+    "/{track_id:int}/stream", response_class=Response, responses=_STREAM_ANSWERS, openapi_extra=_RANGES
+)
 async def stream(
     track_id: TrackId,
     request: Request,

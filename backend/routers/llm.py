@@ -14,17 +14,35 @@ from backend.llm_engine.engine import GeneratedSchedule, Progress
 from backend.llm_engine.model_queue import ModelBusy
 from backend.models.schemas import IntentRequest, PromptRef, ScheduleGenerated
 from backend.routers.deps import CurrentUser, DbSession, StateDep, ensure_self
+from backend.routers.responses import USER_ID_NOT_YOURS, answers, streamed
 from backend.services.planning import write_schedule
 
 router = APIRouter(tags=["llm"])
 
 _NDJSON = "application/x-ndjson"
+_NDJSON_LINES = (
+    'The schedule; asked for NDJSON, a line `{"step": ...}` per step as soon as it is final, then '
+    '`{"schedule": ...}` (a ScheduleGenerated), which is authoritative.'
+)
 
 
 @router.post(
     "/llm/generate-schedule",
     response_model=ScheduleGenerated,
-    responses={503: {"description": "The model's queue is full; retry after Retry-After seconds."}},
+    responses={
+        **answers(
+            401,
+            403,
+            422,
+            503,
+            notes={
+                403: USER_ID_NOT_YOURS,
+                503: "The database is unavailable, or the model's queue has no room for you; "
+                "retry after Retry-After seconds.",
+            },
+        ),
+        **streamed(_NDJSON, _NDJSON_LINES),
+    },
 )
 async def generate_schedule(
     body: IntentRequest, request: Request, user: CurrentUser, db: DbSession, state: StateDep

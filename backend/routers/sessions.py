@@ -8,6 +8,7 @@ from backend.db.queries import AlreadyEnded, SessionQueries
 from backend.models.orm import ListeningSession
 from backend.models.schemas import IntentRequest, SessionEnd, SessionEnded, SessionOut, SessionStarted
 from backend.routers.deps import CurrentUser, DbSession, StateDep, ensure_self
+from backend.routers.responses import USER_ID_NOT_YOURS, answers
 from backend.services.listening_sessions import end_session, start_session
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -15,6 +16,11 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 # INT column on MySQL: larger ids cannot exist, and must not reach the driver.
 SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _NOT_FOUND = "No such session."
+# Someone else's session answers exactly like a missing one.
+_NO_SESSION = {404: "No such session of yours."}
+_ENDED_OTHERWISE = (
+    "Already ended with a different rating or note (ending again as before, or rating later, is fine)."
+)
 
 
 async def _own_session(db: DbSession, session_id: int, user_id: int) -> ListeningSession:
@@ -25,7 +31,12 @@ async def _own_session(db: DbSession, session_id: int, user_id: int) -> Listenin
     return session
 
 
-@router.post("/start", status_code=status.HTTP_201_CREATED, response_model=SessionStarted)
+@router.post(
+    "/start",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionStarted,
+    responses=answers(401, 403, 422, 503, notes={403: USER_ID_NOT_YOURS}),
+)
 async def start(body: IntentRequest, user: CurrentUser, db: DbSession, state: StateDep) -> SessionStarted:
     ensure_self(body.user_id, user)
     started = await start_session(db, user, body, state.modulation_loop, state.hub)
@@ -39,7 +50,9 @@ async def start(body: IntentRequest, user: CurrentUser, db: DbSession, state: St
 
 
 @router.patch(
-    "/{session_id}/end", response_model=SessionEnded, responses={409: {"description": "Already ended"}}
+    "/{session_id:int}/end",
+    response_model=SessionEnded,
+    responses=answers(401, 404, 409, 422, 503, notes={**_NO_SESSION, 409: _ENDED_OTHERWISE}),
 )
 async def end(
     session_id: SessionId, body: SessionEnd, user: CurrentUser, db: DbSession, state: StateDep
@@ -53,7 +66,11 @@ async def end(
     return SessionEnded(session_id=ended.id, duration_sec=ended.duration_sec)
 
 
-@router.get("/history", response_model=list[SessionOut])
+@router.get(
+    "/history",
+    response_model=list[SessionOut],
+    responses=answers(401, 403, 422, 503, notes={403: USER_ID_NOT_YOURS}),
+)
 async def history(
     user: CurrentUser,
     db: DbSession,
@@ -65,6 +82,8 @@ async def history(
     return await SessionQueries(db).history(user.id, limit=limit, offset=offset)
 
 
-@router.get("/{session_id}", response_model=SessionOut)
+@router.get(
+    "/{session_id:int}", response_model=SessionOut, responses=answers(401, 404, 422, 503, notes=_NO_SESSION)
+)
 async def one(session_id: SessionId, user: CurrentUser, db: DbSession) -> ListeningSession:
     return await _own_session(db, session_id, user.id)

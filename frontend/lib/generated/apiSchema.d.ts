@@ -85,7 +85,7 @@ export interface paths {
         };
         /**
          * Health
-         * @description A real `SELECT 1` with a short timeout; 503 when the database does not answer.
+         * @description Reads every call (`SELECT 1`), writes at most once per interval (the probe row), free space.
          */
         get: operations["health_health_get"];
         put?: never;
@@ -146,7 +146,8 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /** Stream */
+        head: operations["stream_library__track_id__stream_head"];
         patch?: never;
         trace?: never;
     };
@@ -313,6 +314,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Band */
+        Band: {
+            /** Beat Hz */
+            beat_hz: [
+                number,
+                number
+            ];
+            /** Bpm */
+            bpm: [
+                number,
+                number
+            ];
+        };
         /**
          * ClusterInsight
          * @description A group of similar-sounding sessions, and how they were rated.
@@ -346,6 +360,14 @@ export interface components {
              */
             ramp_hz_per_sec: number;
             you: components["schemas"]["RatingStats"];
+        };
+        /**
+         * ErrorDetail
+         * @description Every failure but 422: what went wrong, in a sentence.
+         */
+        ErrorDetail: {
+            /** Detail */
+            detail: string;
         };
         /** FamilyInsights */
         FamilyInsights: {
@@ -440,7 +462,11 @@ export interface components {
             /** Total Sec */
             total_sec: number;
         };
-        /** HealthReport */
+        /**
+         * HealthReport
+         * @description HTTP 503 when the database does not answer at all; otherwise 200, with `status: degraded` and
+         *     its reasons when something is wrong but the server still reads (monitoring reads the body).
+         */
         HealthReport: {
             /**
              * Api
@@ -449,12 +475,29 @@ export interface components {
              */
             api: "ok";
             /**
+             * Data Dir Free Mb
+             * @description Free space where NEUROTUNE_DATA_DIR is (null: not measured).
+             */
+            data_dir_free_mb: number | null;
+            /**
              * Db
+             * @description Reads: a SELECT 1 with a short timeout, on every call.
              * @enum {string}
              */
             db: "ok" | "error";
             /** Db Error */
-            db_error?: string | null;
+            db_error: string | null;
+            /**
+             * Db Write Checked Sec Ago
+             * @description Age of the write probe's result; null while the database does not answer.
+             */
+            db_write_checked_sec_ago: number | null;
+            /**
+             * Db Writes
+             * @description Whether the last probe write (one row, at most once every few seconds) was committed; unknown while the database does not answer.
+             * @enum {string}
+             */
+            db_writes: "ok" | "refused" | "unknown";
             /**
              * Llm
              * @description The local model: loading in the background, ready, failed (see llm_error) or switched off; the planner answers whenever it is not ok.
@@ -462,12 +505,18 @@ export interface components {
              */
             llm: "disabled" | "loading" | "ok" | "error";
             /** Llm Error */
-            llm_error?: string | null;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+            llm_error: string | null;
+            /**
+             * Reasons
+             * @description What is wrong, one sentence each, e.g. "database refuses writes: disk I/O error".
+             */
+            reasons: string[];
+            /**
+             * Status
+             * @description degraded when `reasons` is not empty.
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
         };
         /** InsightsReport */
         InsightsReport: {
@@ -491,6 +540,29 @@ export interface components {
             /** User Id */
             user_id: number;
         };
+        /** IntentReading */
+        IntentReading: {
+            /**
+             * Chosen By Listener
+             * @description The listener corrected the reading to this family.
+             */
+            chosen_by_listener: boolean;
+            /**
+             * Family
+             * @description The family planned for, e.g. focus.
+             */
+            family: string;
+            /**
+             * Label
+             * @description The family in words, e.g. "Focus / study".
+             */
+            label: string;
+            /**
+             * Words
+             * @description The words of the intent that decided it (none: nothing matched).
+             */
+            words: string[];
+        };
         /**
          * IntentRequest
          * @description What to plan: POST /sessions/start and POST /llm/generate-schedule take the same body.
@@ -508,7 +580,7 @@ export interface components {
             duration_min?: number | null;
             /**
              * Intent
-             * @description What the session is for, e.g. "deep focus: coding".
+             * @description What the session is for, e.g. "deep focus: coding". Trimmed; no control characters.
              */
             intent: string;
             /**
@@ -516,6 +588,30 @@ export interface components {
              * @description Optional; the token decides who you are. If given it must be your own id (else 403).
              */
             user_id?: number | null;
+        };
+        /**
+         * LearnedNote
+         * @description What the listener's ratings taught for this kind of session (insights).
+         */
+        LearnedNote: {
+            /** Beat Hz Offset */
+            beat_hz_offset: number;
+            /** Bpm Offset */
+            bpm_offset: number;
+            /** Confidence */
+            confidence: number;
+            /**
+             * Sessions
+             * @description Rated sessions of this kind behind it.
+             */
+            sessions: number;
+            /**
+             * Source
+             * @description you, your neurotype, everyone, or default.
+             */
+            source: string;
+            /** Summary */
+            summary: string;
         };
         /** LevelEvidenceOut */
         LevelEvidenceOut: {
@@ -590,6 +686,19 @@ export interface components {
             } | null;
         };
         /**
+         * ModelNote
+         * @description What the local model changed against the planner's schedule.
+         */
+        ModelNote: {
+            /**
+             * Hold
+             * @description The steps it wrote, e.g. 'from 4:10: 15.5 Hz, isochronic, 104 BPM'.
+             */
+            hold: string[];
+            /** Summary */
+            summary: string;
+        };
+        /**
          * ModulationSchedule
          * @description A whole session's plan. `steps` are sorted by `timestamp_sec`, the first at 0.
          */
@@ -645,6 +754,29 @@ export interface components {
          * @enum {string}
          */
         Neurotype: "adhd" | "autism" | "anxiety" | "depression" | "neurotypical" | "other";
+        /** PlanExplanation */
+        PlanExplanation: {
+            /** @description Where the hold stays, after the neurotype's shaping. */
+            band: components["schemas"]["Band"];
+            learned?: components["schemas"]["LearnedNote"] | null;
+            /**
+             * Limits
+             * @description The safety limits that shaped it.
+             */
+            limits: string[];
+            model?: components["schemas"]["ModelNote"] | null;
+            /**
+             * Preferences
+             * @description How the listener's preferences shaped it.
+             */
+            preferences: string[];
+            reading: components["schemas"]["IntentReading"];
+            /**
+             * Shaping
+             * @description How the neurotype shaped the plan, in plain words.
+             */
+            shaping: string[];
+        };
         /** PromptRef */
         PromptRef: {
             /**
@@ -852,14 +984,33 @@ export interface components {
         SessionOut: {
             /** Duration Sec */
             duration_sec: number | null;
+            /**
+             * End Reason
+             * @description ended (by you), completed (ran its course), abandoned (nobody listened to the end).
+             */
+            end_reason: ("ended" | "completed" | "abandoned") | null;
             /** Ended At */
             ended_at: string | null;
+            /** @description The plan in plain words. */
+            explanation: components["schemas"]["PlanExplanation"] | null;
+            /** Favourite */
+            favourite: boolean;
             /** Feedback Note */
             feedback_note: string | null;
             /** Id */
             id: number;
             /** Intent */
             intent: string;
+            /**
+             * Paused At
+             * @description While paused: when the pause began.
+             */
+            paused_at: string | null;
+            /**
+             * Paused Sec
+             * @description Seconds spent in earlier pauses (they do not count as listened).
+             */
+            paused_sec: number;
             /**
              * Prompt Id
              * @description The template the model wrote the schedule with, if it did.
@@ -932,6 +1083,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description An email address; special-use domains (.test, .local, .localhost, .invalid, .onion, .arpa) are refused.
              */
             email: string;
             /** Password */
@@ -1007,6 +1159,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description An email address; special-use domains (.test, .local, .localhost, .invalid, .onion, .arpa) are refused.
              */
             email: string;
             /** @default neurotypical */
@@ -1025,17 +1178,30 @@ export interface components {
             neurotype?: components["schemas"]["Neurotype"] | null;
             preferences?: components["schemas"]["UserPreferences"] | null;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
+        /**
+         * ValidationFailed
+         * @description 422: the request does not match the document (a schema, or a rule a description states).
+         */
+        ValidationFailed: {
+            /** Detail */
+            detail: components["schemas"]["ValidationIssue"][];
+        };
+        /**
+         * ValidationIssue
+         * @description One reason a request was refused. What was sent is not echoed back (passwords included).
+         */
+        ValidationIssue: {
+            /**
+             * Loc
+             * @description Where: e.g. ["body", "intent"] or ["query", "limit"].
+             */
             loc: (string | number)[];
-            /** Message */
+            /** Msg */
             msg: string;
-            /** Error Type */
+            /**
+             * Type
+             * @description A pydantic error type, e.g. "string_too_long", or "json_invalid".
+             */
             type: string;
         };
     };
@@ -1089,28 +1255,74 @@ export interface operations {
                     "application/json": components["schemas"]["TokenIssued"];
                 };
             };
-            /** @description Wrong email or password */
-            401: {
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
             };
-            /** @description Validation Error */
+            /** @description Wrong email or password. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
                 };
             };
-            /** @description Too many failures */
+            /** @description Too many failed logins for this email or from this client; wait Retry-After seconds. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable, or too many sign-ins are being checked at once; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
             };
         };
     };
@@ -1130,6 +1342,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1156,13 +1417,62 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1189,13 +1499,60 @@ export interface operations {
                     "application/json": components["schemas"]["Registered"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description That username or email is already registered. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable, or too many sign-ins are being checked at once; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1209,7 +1566,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The database answers. `status` is "ok", or "degraded" with `reasons` when it refuses writes, the data directory is nearly full or the model failed (the server still reads). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1218,7 +1575,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthReport"];
                 };
             };
-            /** @description Service Unavailable */
+            /** @description The database does not answer (see `db_error`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1247,12 +1604,63 @@ export interface operations {
                     "application/json": components["schemas"]["InsightsReport"];
                 };
             };
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     list_tracks_library_get: {
         parameters: {
             query?: {
+                /** @description At least bpm_min, when both are given. */
                 bpm_max?: number | null;
+                /** @description At most bpm_max, when both are given. */
                 bpm_min?: number | null;
                 format?: ("wav" | "flac" | "mp3" | "ogg" | "opus") | null;
                 /** @description Also list files that could not be analysed. */
@@ -1274,19 +1682,70 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Matches in all pages. */
+                    "X-Total-Count": number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LibraryTrack"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1297,7 +1756,20 @@ export interface operations {
                 exp?: string | null;
                 sig?: string | null;
             };
-            header?: never;
+            header?: {
+                /** @description 412 unless the file is one of these versions. */
+                "If-Match"?: string;
+                /** @description 304 unless changed since then. */
+                "If-Modified-Since"?: string;
+                /** @description 304 if the file is still one of these versions. */
+                "If-None-Match"?: string;
+                /** @description Send the range only if the file is still this version. */
+                "If-Range"?: string;
+                /** @description 412 if changed since then. */
+                "If-Unmodified-Since"?: string;
+                /** @description One byte range (GET): 206, or 416 past the end. */
+                Range?: string;
+            };
             path: {
                 track_id: number;
             };
@@ -1305,20 +1777,337 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The whole file. */
             200: {
                 headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "audio/flac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/wav": string;
+                };
+            };
+            /** @description The requested range (one range; several are ignored and the whole file sent). */
+            206: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The bytes sent (`bytes 0-99/1000`), or the file's size (`bytes *\/1000`). */
+                    "Content-Range": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "audio/flac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/wav": string;
+                };
+            };
+            /** @description Not modified: your copy (If-None-Match, If-Modified-Since) is current. */
+            304: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither a valid signed URL (exp, sig) nor a valid token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such track, or it cannot be streamed. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The file has changed since the version If-Match or If-Unmodified-Since names. */
+            412: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The range starts past the file's end; Content-Range gives the size. */
+            416: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The bytes sent (`bytes 0-99/1000`), or the file's size (`bytes *\/1000`). */
+                    "Content-Range": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    stream_library__track_id__stream_head: {
+        parameters: {
+            query?: {
+                exp?: string | null;
+                sig?: string | null;
+            };
+            header?: {
+                /** @description 412 unless the file is one of these versions. */
+                "If-Match"?: string;
+                /** @description 304 unless changed since then. */
+                "If-Modified-Since"?: string;
+                /** @description 304 if the file is still one of these versions. */
+                "If-None-Match"?: string;
+                /** @description Send the range only if the file is still this version. */
+                "If-Range"?: string;
+                /** @description 412 if changed since then. */
+                "If-Unmodified-Since"?: string;
+                /** @description One byte range (GET): 206, or 416 past the end. */
+                Range?: string;
+            };
+            path: {
+                track_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole file. */
+            200: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "audio/flac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/wav": string;
+                };
+            };
+            /** @description The requested range (one range; several are ignored and the whole file sent). */
+            206: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The bytes sent (`bytes 0-99/1000`), or the file's size (`bytes *\/1000`). */
+                    "Content-Range": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "audio/flac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/wav": string;
+                };
+            };
+            /** @description Not modified: your copy (If-None-Match, If-Modified-Since) is current. */
+            304: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither a valid signed URL (exp, sig) nor a valid token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such track, or it cannot be streamed. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The file has changed since the version If-Match or If-Unmodified-Since names. */
+            412: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The range starts past the file's end; Content-Range gives the size. */
+            416: {
+                headers: {
+                    /** @description `bytes`: ranges are served. */
+                    "Accept-Ranges": string;
+                    /** @description The bytes sent (`bytes 0-99/1000`), or the file's size (`bytes *\/1000`). */
+                    "Content-Range": string;
+                    /** @description The file's version, for If-None-Match and If-Match. */
+                    ETag: string;
+                    /** @description When the file last changed. */
+                    "Last-Modified": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1341,6 +2130,55 @@ export interface operations {
                     "application/json": components["schemas"]["LibraryRoot"][];
                 };
             };
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     scan_library_scan_post: {
@@ -1356,7 +2194,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The scan ended within wait_sec: its result. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1365,27 +2203,102 @@ export interface operations {
                     "application/json": components["schemas"]["ScanJob"];
                 };
             };
-            /** @description Still scanning: poll the Location */
+            /** @description Still scanning: follow the Location (or its /events). */
             202: {
+                headers: {
+                    /** @description Where to follow the work. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanJob"];
+                };
+            };
+            /** @description Malformed request, or directory_path names a file, not a directory. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
             };
-            /** @description Outside */
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description directory_path is outside the library roots. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
             };
-            /** @description Validation Error */
+            /** @description No such directory in the library, or none the file system lets us read. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Too many scans are queued already; retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1410,13 +2323,71 @@ export interface operations {
                     "application/json": components["schemas"]["ScanJob"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such scan job (finished jobs are kept for a while, not forever). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1432,20 +2403,84 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The job at each change, until it ends. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/event-stream": {
+                        data: string;
+                        /** @constant */
+                        event: "progress";
+                    };
+                };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such scan job (finished jobs are kept for a while, not forever). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1463,30 +2498,82 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The schedule; asked for NDJSON, a line `{"step": ...}` per step as soon as it is final, then `{"schedule": ...}` (a ScheduleGenerated), which is authoritative. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScheduleGenerated"];
+                    "application/x-ndjson": string;
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description user_id names someone else; it may only name you (the token decides who you are). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
                 };
             };
-            /** @description The model's queue is full; retry after Retry-After seconds. */
-            503: {
+            /** @description Request headers too large. */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable, or the model's queue has no room for you; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
             };
         };
     };
@@ -1510,13 +2597,71 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such session of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1545,20 +2690,80 @@ export interface operations {
                     "application/json": components["schemas"]["SessionEnded"];
                 };
             };
-            /** @description Already ended */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such session of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Already ended with a different rating or note (ending again as before, or rating later, is fine). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
             };
-            /** @description Validation Error */
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1586,13 +2791,71 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description user_id names someone else; it may only name you (the token decides who you are). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -1619,13 +2882,71 @@ export interface operations {
                     "application/json": components["schemas"]["SessionStarted"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request: a body that is not UTF-8 JSON, or a Content-Length that is not a number. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token. */
+            401: {
+                headers: {
+                    /** @description How to authenticate: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description user_id names someone else; it may only name you (the token decides who you are). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The request does not match this document: a schema, or a rule a description states. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationFailed"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };

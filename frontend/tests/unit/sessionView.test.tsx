@@ -47,6 +47,11 @@ const session: SessionRecord = {
   prompt_id: null,
   prompt_version: null,
   refinement: null,
+  end_reason: null,
+  paused_at: null,
+  paused_sec: 0,
+  favourite: false,
+  explanation: null,
 };
 
 const me: User = {
