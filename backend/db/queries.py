@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models.identity import canonical_email, canonical_username
 from backend.models.listening_time import listened_sec
-from backend.models.orm import EndReason, ListeningSession, Prompt, User, utcnow
+from backend.models.orm import EndReason, ListeningSession, Preset, Prompt, User, utcnow
 from backend.schedules.listener import Neurotype
 from backend.schedules.refiner import RefinementOutcome
 
@@ -312,3 +312,52 @@ class PromptQueries:
                 row.template, row.version, row.model = seed.template, seed.version, seed.model
         await self.db.commit()
         return added
+
+
+class PresetNameTaken(Exception):
+    """The user already has a preset with this name."""
+
+
+@dataclass
+class PresetQueries:
+    db: AsyncSession
+
+    async def create(
+        self,
+        *,
+        user_id: int,
+        name: str,
+        intent: str,
+        duration_min: int,
+        chosen_family: str | None,
+        schedule: dict[str, Any] | None,
+    ) -> Preset:
+        preset = Preset(
+            user_id=user_id,
+            name=name,
+            intent=intent,
+            duration_min=duration_min,
+            chosen_family=chosen_family,
+            schedule=schedule,
+        )
+        self.db.add(preset)
+        try:
+            await self.db.commit()
+        except IntegrityError as error:
+            await self.db.rollback()
+            raise PresetNameTaken from error
+        return preset
+
+    async def owned(self, preset_id: int, user_id: int) -> Preset | None:
+        result = await self.db.execute(
+            select(Preset).where(Preset.id == preset_id, Preset.user_id == user_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def of_user(self, user_id: int) -> list[Preset]:
+        result = await self.db.execute(select(Preset).where(Preset.user_id == user_id).order_by(Preset.name))
+        return list(result.scalars())
+
+    async def delete(self, preset: Preset) -> None:
+        await self.db.delete(preset)
+        await self.db.commit()

@@ -1,6 +1,7 @@
 """Starting and ending listening sessions: plan, validate, store, and hand the future to the model."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -173,25 +174,35 @@ async def start_again(
     """A new session like `source`: re-planned with what the ratings taught since (and the
     listener's reading of the intent), or exactly the schedule it played."""
     schedule = ModulationSchedule.model_validate(source.schedule)
-    chosen = _chosen_family(source)
     if replan:
-        body = IntentRequest(
-            intent=source.intent, duration_min=max(5, round(schedule.total_duration_sec / 60))
-        )
-        return await start_session(db, user, body, loop, hub, chosen_family=chosen)
-    kept = ensure_safe(schedule)  # validated again: every schedule that reaches a speaker is
-    explanation = dict(source.explanation or {})
+        minutes = max(5, round(schedule.total_duration_sec / 60))
+        body = IntentRequest(intent=source.intent, duration_min=minutes)
+        return await start_session(db, user, body, loop, hub, chosen_family=chosen_family(source))
+    return await start_kept(db, user, source.intent, ensure_safe(schedule), source.explanation, hub)
+
+
+async def start_kept(
+    db: AsyncSession,
+    user: User,
+    intent: str,
+    schedule: ModulationSchedule,
+    explanation: dict[str, Any] | None,
+    hub: SessionHub,
+) -> StartedSession:
+    """A session that plays a kept schedule as it is (the caller validated it): nothing to
+    rewrite, so no refinement."""
     session = await SessionQueries(db).create(
         user=user,
-        intent=source.intent,
-        schedule=kept.model_dump(mode="json"),
-        refinement=None,  # played as it was: nothing to rewrite
-        explanation=explanation or None,
+        intent=intent,
+        schedule=schedule.model_dump(mode="json"),
+        refinement=None,
+        explanation=explanation,
     )
     hub.open(session)
-    return StartedSession(session, kept)
+    return StartedSession(session, schedule)
 
 
-def _chosen_family(session: ListeningSession) -> str | None:
+def chosen_family(session: ListeningSession) -> str | None:
+    """The family the listener chose for a session, if they corrected its reading."""
     reading = (session.explanation or {}).get("reading") or {}
     return str(reading["family"]) if reading.get("chosen_by_listener") else None
