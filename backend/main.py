@@ -31,6 +31,18 @@ from backend.web import mount_web_app
 logger = logging.getLogger(__name__)
 
 
+_API_DESCRIPTION = """\
+Every answer an operation can give is listed with it. Errors are JSON: `{"detail": "..."}`
+(ErrorDetail), and for 422 a list of `{loc, msg, type}` (ValidationFailed).
+
+Strings are Unicode text (I-JSON, RFC 7493): a string holding an unpaired surrogate (`"\\ud800"` on
+its own) is refused with 422 wherever a string is accepted. Text fields state as patterns which
+control characters they refuse.
+
+OPTIONS answers 204 with `Allow`; a method a path does not serve answers 405 with `Allow`.
+"""
+
+
 def model_queue(settings: Settings) -> ModelQueue:
     """Turns on the one model: waiting callers first, then background refinements; users in turn."""
     return ModelQueue(
@@ -115,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="NeuroTune",
         version=__version__,
         summary="Self-hosted adaptive sound companion: intent -> modulation schedule -> your browser.",
+        description=_API_DESCRIPTION,
         lifespan=lifespan,
     )
     install_error_handlers(app)

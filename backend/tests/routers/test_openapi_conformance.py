@@ -24,6 +24,10 @@ states in words, `bpm_min <= bpm_max` (JSON Schema cannot compare two parameters
 is put in order: a request the document calls valid then is), and which ids exist (drawn ids rarely
 do, so an even drawn track or session id is mapped onto a real one; odd ones stay, for the 404); and
 that a valid conditional request for a file may be answered 412 or 416, as the document says.
+
+The tests after it check what the document's description promises and Schemathesis cannot send:
+OPTIONS and 405 answer with `Allow`, CORS preflights still get CORS answers, and unpaired surrogates
+are refused wherever text is taken.
 """
 
 import os
@@ -33,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -41,7 +46,7 @@ from schemathesis.python import asgi
 from backend.config import Settings
 from backend.main import create_app
 from backend.security.tokens import issue_token
-from backend.tests.factories import PASSWORD
+from backend.tests.factories import PASSWORD, UserFactory
 from backend.tests.music import write_music
 
 MAX_EXAMPLES = 12
@@ -158,3 +163,66 @@ def test_every_answer_is_the_documented_one(case: schemathesis.Case[Any]) -> Non
     _bpm_range_holds(case.query)
     _existing_ids(case.path_parameters)
     case.call_and_validate()
+
+
+# --- what the document's description promises, which Schemathesis cannot send --------------------
+
+
+async def test_options_answers_allow_and_so_does_every_405(client: httpx.AsyncClient) -> None:
+    for path, allow in (
+        ("/auth/me", "GET, OPTIONS, PATCH"),
+        ("/sessions/start", "OPTIONS, POST"),
+        ("/sessions/7", "GET, OPTIONS"),
+        ("/library/7/stream", "GET, HEAD, OPTIONS"),
+    ):
+        options = await client.options(path)
+        assert (options.status_code, options.headers.get("allow"), options.content) == (204, allow, b"")
+        refused = await client.delete(path)
+        assert (refused.status_code, refused.headers.get("allow")) == (405, allow), path
+        assert refused.json() == {"detail": "Method Not Allowed"}
+    assert (await client.options("/no/such/path")).status_code == 404
+
+
+async def test_cors_preflights_are_still_cors_answers(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"cors_origins": ["http://localhost:3000"]}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            preflight = await http.options(
+                "/auth/me",
+                headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "PATCH"},
+            )
+            plain = await http.options("/auth/me")
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "PATCH" in preflight.headers["access-control-allow-methods"]
+    assert (plain.status_code, plain.headers["allow"]) == (204, "GET, OPTIONS, PATCH")
+
+
+async def test_unpaired_surrogates_are_refused_wherever_text_is_taken(
+    client: httpx.AsyncClient, users: UserFactory
+) -> None:
+    user = await users.create()
+    session_id = await users.start_session(user)
+    lone = "\\ud800"  # as JSON spells it; json.dumps would write the same escape
+    for method, path, body in (
+        (
+            "POST",
+            "/auth/register",
+            f'{{"username": "a{lone}b", "email": "s@example.org", "password": "12345678"}}',
+        ),
+        (
+            "POST",
+            "/auth/register",
+            f'{{"username": "abc", "email": "s@example.org", "password": "1234567{lone}"}}',
+        ),
+        ("POST", "/auth/login", f'{{"email": "s{lone}@example.org", "password": "12345678"}}'),
+        ("POST", "/sessions/start", f'{{"intent": "focus {lone}"}}'),
+        ("POST", "/llm/generate-schedule", f'{{"intent": "{lone}"}}'),
+        ("PATCH", "/auth/me", f'{{"neurotype": "adhd{lone}"}}'),
+        ("PATCH", f"/sessions/{session_id}/end", f'{{"feedback_note": "calm {lone}"}}'),
+        ("POST", "/library/scan", f'{{"directory_path": "jazz{lone}", "wait_sec": 0}}'),
+    ):
+        headers = {**user.headers, "Content-Type": "application/json"}
+        response = await client.request(method, path, content=body.encode(), headers=headers)
+        assert response.status_code == 422, (path, body, response.text)
