@@ -22,7 +22,7 @@ from backend.live.sweeper import SessionSweeper
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
 from backend.llm_engine.model_queue import ModelQueue, QueueLimits
-from backend.routers import auth, health, insights, library, live, llm, sessions
+from backend.routers import auth, health, insights, intents, library, live, llm, presets, sessions
 from backend.security.login_throttle import LoginThrottle
 from backend.security.passwords import PasswordWork
 from backend.services.bootstrap import prepare_database
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)  # outermost: checked first
-    for module in (health, auth, sessions, llm, live, insights, library):
+    for module in (health, auth, sessions, presets, intents, llm, live, insights, library):
         app.include_router(module.router)
     mount_web_app(app, settings.web_dir)  # last: API routes win
     return app

@@ -258,11 +258,14 @@ class SessionQueries:
         )
         await self.db.commit()
 
-    async def history(self, user_id: int, *, limit: int, offset: int) -> list[ListeningSession]:
+    async def history(
+        self, user_id: int, *, limit: int, offset: int, favourite: bool | None = None
+    ) -> list[ListeningSession]:
+        query = select(ListeningSession).where(ListeningSession.user_id == user_id)
+        if favourite is not None:
+            query = query.where(ListeningSession.favourite.is_(favourite))
         result = await self.db.execute(
-            select(ListeningSession)
-            .where(ListeningSession.user_id == user_id)
-            .order_by(ListeningSession.started_at.desc(), ListeningSession.id.desc())
+            query.order_by(ListeningSession.started_at.desc(), ListeningSession.id.desc())
             .limit(limit)
             .offset(offset)
         )

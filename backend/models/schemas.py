@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from backend.audio_processor.scanner import ScanProgress
 from backend.models.orm import EndReason
-from backend.schedules.explain import PlanExplanation
+from backend.schedules.explain import FamilyName, PlanExplanation
 from backend.schedules.listener import DurationMin, Neurotype, UserPreferences
 from backend.schedules.refiner import RefinementOutcome
 from backend.schedules.schedule import ModulationSchedule, ModulationStep
@@ -263,6 +263,64 @@ class SessionOut(BaseModel):
     paused_sec: float = Field(description="Seconds spent in earlier pauses (they do not count as listened).")
     favourite: bool
     explanation: PlanExplanation | None = Field(description="The plan in plain words.")
+
+
+class SessionChange(StrictModel):
+    """PATCH /sessions/{id}: what a listener may change about a session of theirs."""
+
+    favourite: Annotated[bool, Field(strict=True)] | None = None
+
+
+class Replan(StrictModel):
+    """The listener's correction of how the intent was read: plan for this family from now on."""
+
+    family: FamilyName
+
+
+class PlayAgain(StrictModel):
+    replan: Annotated[bool, Field(strict=True)] = Field(
+        default=True,
+        description="Plan again with what your ratings taught since (true), or play exactly the same "
+        "schedule (false).",
+    )
+
+
+class FamilyOption(BaseModel):
+    family: FamilyName
+    label: str
+    beat_hz: tuple[float, float]
+    bpm: tuple[int, int]
+
+
+PresetName = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS), AfterValidator(str.strip)
+]
+
+
+class PresetCreate(StrictModel):
+    name: PresetName
+    session_id: Annotated[int, JsonNumber] = Field(
+        ge=1, le=2**31 - 1, description="One of your sessions, to keep as it is."
+    )
+
+
+class PresetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    intent: str
+    duration_min: int
+    chosen_family: FamilyName | None
+    keeps_schedule: bool = Field(description="It can play exactly the schedule it was kept with.")
+    created_at: datetime
+
+
+class PresetStart(StrictModel):
+    replan: Annotated[bool, Field(strict=True)] = Field(
+        default=False,
+        description="Plan again with what your ratings taught since, instead of the kept schedule.",
+    )
 
 
 # --- library --------------------------------------------------------------------------------

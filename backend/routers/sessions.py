@@ -6,10 +6,30 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from backend.db.queries import AlreadyEnded, SessionQueries
 from backend.models.orm import ListeningSession
-from backend.models.schemas import IntentRequest, SessionEnd, SessionEnded, SessionOut, SessionStarted
+from backend.models.schemas import (
+    IntentRequest,
+    PlayAgain,
+    Replan,
+    SessionChange,
+    SessionEnd,
+    SessionEnded,
+    SessionOut,
+    SessionStarted,
+)
 from backend.routers.deps import CurrentUser, DbSession, StateDep, ensure_self
 from backend.routers.responses import USER_ID_NOT_YOURS, answers
-from backend.services.listening_sessions import end_session, start_session
+from backend.schedules.validator import ScheduleRejected
+from backend.services.listening_sessions import (
+    NotPlaying,
+    StartedSession,
+    change_session,
+    end_session,
+    pause_session,
+    replan_session,
+    resume_session,
+    start_again,
+    start_session,
+)
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -39,7 +59,10 @@ async def _own_session(db: DbSession, session_id: int, user_id: int) -> Listenin
 )
 async def start(body: IntentRequest, user: CurrentUser, db: DbSession, state: StateDep) -> SessionStarted:
     ensure_self(body.user_id, user)
-    started = await start_session(db, user, body, state.modulation_loop, state.hub)
+    return started_answer(await start_session(db, user, body, state.modulation_loop, state.hub))
+
+
+def started_answer(started: StartedSession) -> SessionStarted:
     return SessionStarted(
         session_id=started.session.id,
         schedule=started.schedule,
@@ -77,9 +100,10 @@ async def history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     user_id: Annotated[int | None, Query(ge=1, description="Optional; must be your own id.")] = None,
+    favourite: Annotated[bool | None, Query(description="Only your favourites (true).")] = None,
 ) -> list[ListeningSession]:
     ensure_self(user_id, user)
-    return await SessionQueries(db).history(user.id, limit=limit, offset=offset)
+    return await SessionQueries(db).history(user.id, limit=limit, offset=offset, favourite=favourite)
 
 
 @router.get(
@@ -87,3 +111,86 @@ async def history(
 )
 async def one(session_id: SessionId, user: CurrentUser, db: DbSession) -> ListeningSession:
     return await _own_session(db, session_id, user.id)
+
+
+_NOT_PLAYING = "This session has ended."
+
+
+@router.post(
+    "/{session_id:int}/pause",
+    response_model=SessionOut,
+    responses=answers(401, 404, 409, 422, 503, notes={**_NO_SESSION, 409: _NOT_PLAYING}),
+)
+async def pause(session_id: SessionId, user: CurrentUser, db: DbSession, state: StateDep) -> ListeningSession:
+    """Stop the session's clock (pausing a paused session changes nothing)."""
+    session = await _own_session(db, session_id, user.id)
+    try:
+        return await pause_session(db, session, state.hub)
+    except NotPlaying:
+        raise HTTPException(status.HTTP_409_CONFLICT, _NOT_PLAYING) from None
+
+
+@router.post(
+    "/{session_id:int}/resume",
+    response_model=SessionOut,
+    responses=answers(401, 404, 409, 422, 503, notes={**_NO_SESSION, 409: _NOT_PLAYING}),
+)
+async def resume(
+    session_id: SessionId, user: CurrentUser, db: DbSession, state: StateDep
+) -> ListeningSession:
+    """Start the clock again where it stopped (resuming a playing session changes nothing)."""
+    session = await _own_session(db, session_id, user.id)
+    try:
+        return await resume_session(db, session, state.hub)
+    except NotPlaying:
+        raise HTTPException(status.HTTP_409_CONFLICT, _NOT_PLAYING) from None
+
+
+@router.patch(
+    "/{session_id:int}", response_model=SessionOut, responses=answers(401, 404, 422, 503, notes=_NO_SESSION)
+)
+async def change(
+    session_id: SessionId, body: SessionChange, user: CurrentUser, db: DbSession
+) -> ListeningSession:
+    """Mark a session as a favourite (or not)."""
+    session = await _own_session(db, session_id, user.id)
+    return await change_session(db, session, body)
+
+
+@router.post(
+    "/{session_id:int}/replan",
+    response_model=SessionOut,
+    responses=answers(
+        401,
+        404,
+        409,
+        422,
+        503,
+        notes={**_NO_SESSION, 409: "The session has ended, or the new plan cannot join what already plays."},
+    ),
+)
+async def replan(
+    session_id: SessionId, body: Replan, user: CurrentUser, db: DbSession, state: StateDep
+) -> ListeningSession:
+    """Plan for another intent family from now on ("Not anxiety? Study"); the past stays."""
+    session = await _own_session(db, session_id, user.id)
+    try:
+        return await replan_session(db, user, session, body.family, state.modulation_loop, state.hub)
+    except (NotPlaying, LookupError):
+        raise HTTPException(status.HTTP_409_CONFLICT, _NOT_PLAYING) from None
+    except ScheduleRejected as rejected:
+        raise HTTPException(status.HTTP_409_CONFLICT, "; ".join(rejected.reasons)) from None
+
+
+@router.post(
+    "/{session_id:int}/again",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionStarted,
+    responses=answers(401, 404, 422, 503, notes=_NO_SESSION),
+)
+async def again(
+    session_id: SessionId, body: PlayAgain, user: CurrentUser, db: DbSession, state: StateDep
+) -> SessionStarted:
+    """A new session like this one: re-planned, or exactly the same schedule."""
+    source = await _own_session(db, session_id, user.id)
+    return started_answer(await start_again(db, user, source, body.replan, state.modulation_loop, state.hub))

@@ -6,6 +6,8 @@ parts the planner cannot know are added by their owners: what the listener's rat
 (`LearnedNote`, from insights) and what the model changed (`ModelNote`, when a refinement lands).
 """
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from backend.schedules.limits import (
@@ -20,6 +22,20 @@ from backend.schedules.listener import Neurotype
 from backend.schedules.plan import Arc, SessionBrief
 from backend.schedules.schedule import ModulationSchedule
 from backend.schedules.shaping import DEFAULT_SHAPING
+
+FamilyName = Literal[
+    "anxiety_relief",
+    "power_nap",
+    "sleep",
+    "meditation",
+    "relax",
+    "reading",
+    "focus",
+    "creative",
+    "energise",
+    "general",
+]
+"""The intent families by name (schedules.intents.FAMILIES; a test keeps the two in step)."""
 
 FAMILY_LABELS: dict[str, str] = {
     "anxiety_relief": "Anxiety relief",

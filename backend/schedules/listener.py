@@ -42,3 +42,13 @@ class UserPreferences(BaseModel):
     )
     noise: Literal["auto", "none", "pink", "brown"] = "auto"
     reduced_motion: bool = False
+    balance: float = Field(
+        default=0.0, ge=-1.0, le=1.0, description="Left/right balance, -1 (left only) to 1 (right only)."
+    )
+    tone_volume: float = Field(default=1.0, ge=0.0, le=1.0, description="Beats and pulses, under the cap.")
+    noise_volume: float = Field(default=1.0, ge=0.0, le=1.0, description="The noise bed, under the cap.")
+    music_volume: float = Field(default=1.0, ge=0.0, le=1.0, description="Your music, under the cap.")
+    wake_chime: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="A gentle chime when a session ends; auto: after naps and sessions that end awake.",
+    )

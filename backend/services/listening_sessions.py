@@ -10,7 +10,7 @@ from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
 from backend.models.listening_time import listened_sec
 from backend.models.orm import EndReason, ListeningSession, User, utcnow
-from backend.models.schemas import IntentRequest, SessionEnd
+from backend.models.schemas import IntentRequest, SessionChange, SessionEnd
 from backend.schedules.explain import explain_plan
 from backend.schedules.plan import plan_schedule
 from backend.schedules.refiner import RefinementRequest
@@ -131,6 +131,15 @@ async def resume_session(db: AsyncSession, session: ListeningSession, hub: Sessi
     now = utcnow()
     if await SessionQueries(db).resume(session, now):
         hub.resume(session.id, now)
+    return session
+
+
+async def change_session(
+    db: AsyncSession, session: ListeningSession, change: SessionChange
+) -> ListeningSession:
+    """What a listener may change about a session: whether it is a favourite."""
+    if change.favourite is not None:
+        await SessionQueries(db).set_favourite(session, change.favourite)
     return session
 
 

@@ -50,6 +50,7 @@ def test_serve_answers_health_on_the_configured_port(tmp_path: Path) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        assert health is not None, "the server never answered /health"
         assert {key: health[key] for key in ("api", "db", "db_writes", "llm", "db_error", "llm_error")} == {
             "api": "ok",
             "db": "ok",

@@ -172,7 +172,7 @@ async def test_options_answers_allow_and_so_does_every_405(client: httpx.AsyncCl
     for path, allow in (
         ("/auth/me", "GET, OPTIONS, PATCH"),
         ("/sessions/start", "OPTIONS, POST"),
-        ("/sessions/7", "GET, OPTIONS"),
+        ("/sessions/7", "GET, OPTIONS, PATCH"),
         ("/library/7/stream", "GET, HEAD, OPTIONS"),
     ):
         options = await client.options(path)

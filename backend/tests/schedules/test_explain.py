@@ -1,8 +1,10 @@
 """The plan in plain words: what it says follows what the planner actually did."""
 
+from typing import get_args
+
 import pytest
 
-from backend.schedules.explain import FAMILY_LABELS, PlanExplanation, explain_plan
+from backend.schedules.explain import FAMILY_LABELS, FamilyName, PlanExplanation, explain_plan
 from backend.schedules.intents import FAMILIES, match_intent
 from backend.schedules.listener import Neurotype, UserPreferences
 from backend.schedules.plan import SessionBrief, plan_schedule
@@ -34,8 +36,9 @@ def test_a_corrected_reading_plans_the_chosen_family() -> None:
         SessionBrief("reading", chosen_family="flying")
 
 
-def test_every_family_has_a_label() -> None:
+def test_every_family_has_a_label_and_a_name_in_the_api() -> None:
     assert set(FAMILY_LABELS) == {family.name for family in FAMILIES}
+    assert set(get_args(FamilyName)) == {family.name for family in FAMILIES}
 
 
 def test_the_band_is_the_one_after_shaping_and_says_why() -> None:
