@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.config import Settings
+from backend.db.health import DatabaseWriteProbe
 from backend.library.roots import LibraryRoots
 from backend.library.scan_jobs import ScanJobs
 from backend.live.hub import SessionHub
@@ -26,6 +27,7 @@ class AppState:
     passwords: PasswordWork
     hub: SessionHub
     sweeper: SessionSweeper
+    write_probe: DatabaseWriteProbe
     modulation_loop: ModulationLoop
     library_roots: LibraryRoots
     scan_jobs: ScanJobs

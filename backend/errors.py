@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
+from backend.db.database import brief_error
 from backend.models.schemas import ValidationFailed, ValidationIssue
 from backend.security.passwords import HashingBusy
 
@@ -77,7 +78,10 @@ def _served_methods(request: Request) -> set[str]:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
+    # The driver's words only: the SQL and its parameters may hold user data (notes, emails, hashes).
+    logger.warning(
+        "database unavailable during %s %s: %s", request.method, request.url.path, brief_error(exc)
+    )
     return JSONResponse(
         status_code=503,
         content={"detail": "The database is unavailable right now; nothing was changed. Try again shortly."},

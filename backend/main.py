@@ -12,6 +12,7 @@ from backend.app_state import AppState
 from backend.body_limit import BodySizeLimit
 from backend.config import Settings, get_settings
 from backend.db.database import create_engine, create_session_factory
+from backend.db.health import DatabaseWriteProbe
 from backend.errors import install_error_handlers
 from backend.header_limit import HeaderSizeLimit
 from backend.library.roots import LibraryRoots
@@ -92,6 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session_factory=session_factory,
             hub=hub,
             sweeper=sweeper,
+            write_probe=DatabaseWriteProbe(
+                interval_sec=settings.db_write_probe_interval_sec,
+                timeout_sec=settings.db_write_probe_timeout_sec,
+            ),
             # The planner answers every start at once; the model rewrites the future when it can.
             modulation_loop=ModulationLoop(
                 hub,

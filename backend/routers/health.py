@@ -1,22 +1,23 @@
 """/ and /health: is the API up, does its database answer and accept writes, is there room on disk,
 what is the model engine doing."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from backend import __version__
 from backend.app_state import AppState
-from backend.db.health import DatabaseWriteProbe, WriteProbeResult, data_dir_free_mb, read_error
+from backend.db.health import WriteProbeResult, data_dir_free_mb, read_error
 from backend.models.schemas import HealthReport, RootInfo
 from backend.routers.deps import StateDep
+from backend.routers.responses import answers
 from backend.web import index_file, wants_html
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/", response_model=RootInfo)
+@router.get("/", response_model=RootInfo, responses=answers())
 async def root(request: Request, state: StateDep) -> RootInfo | Response:
     """The spec's `{status, version}` for API clients; the web app for a browser."""
     index = index_file(state.settings.web_dir)
@@ -25,21 +26,8 @@ async def root(request: Request, state: StateDep) -> RootInfo | Response:
     return RootInfo(version=__version__)
 
 
-def get_write_probe(request: Request, state: StateDep) -> DatabaseWriteProbe:
-    """The app's one write probe (its cache and its rate limit are per app), made on first use."""
-    probe: DatabaseWriteProbe | None = getattr(request.app.state, "write_probe", None)
-    if probe is None:
-        probe = DatabaseWriteProbe(
-            interval_sec=state.settings.db_write_probe_interval_sec,
-            timeout_sec=state.settings.db_write_probe_timeout_sec,
-        )
-        request.app.state.write_probe = probe
-    return probe
-
-
-WriteProbeDep = Annotated[DatabaseWriteProbe, Depends(get_write_probe)]
-
 _HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **answers(),
     200: {
         "description": 'The database answers. `status` is "ok", or "degraded" with `reasons` when it refuses '
         "writes, the data directory is nearly full or the model failed (the server still reads).",
@@ -49,12 +37,12 @@ _HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/health", response_model=HealthReport, responses=_HEALTH_RESPONSES)
-async def health(state: StateDep, write_probe: WriteProbeDep) -> JSONResponse:
+async def health(state: StateDep) -> JSONResponse:
     """Reads every call (`SELECT 1`), writes at most once per interval (the probe row), free space."""
     db_error = await read_error(state.engine, state.settings.db_health_timeout_sec)
-    write = None if db_error else await write_probe.check(state.engine)
+    write = None if db_error else await state.write_probe.check(state.engine)
     free_mb, free_error = data_dir_free_mb(state.settings.data_dir)
-    report = _report(state, db_error, write, write_probe, free_mb, free_error)
+    report = _report(state, db_error, write, free_mb, free_error)
     return JSONResponse(report.model_dump(), status_code=503 if db_error else 200)
 
 
@@ -62,7 +50,6 @@ def _report(
     state: AppState,
     db_error: str | None,
     write: WriteProbeResult | None,
-    write_probe: DatabaseWriteProbe,
     free_mb: float | None,
     free_error: str | None,
 ) -> HealthReport:
@@ -83,7 +70,7 @@ def _report(
         reasons=reasons,
         db="error" if db_error else "ok",
         db_writes="unknown" if write is None else "refused" if write.error else "ok",
-        db_write_checked_sec_ago=None if write is None else round(write_probe.age_sec(write), 3),
+        db_write_checked_sec_ago=None if write is None else round(state.write_probe.age_sec(write), 3),
         data_dir_free_mb=None if free_mb is None else round(free_mb, 1),
         llm=state.llm.status,
         db_error=db_error,

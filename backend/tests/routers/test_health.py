@@ -68,7 +68,7 @@ def swapped_engine(app: FastAPI, engine: AsyncEngine) -> Iterator[None]:
 
 def install_probe(app: FastAPI, **kwargs: Any) -> DatabaseWriteProbe:
     probe = DatabaseWriteProbe(**kwargs)
-    app.state.write_probe = probe
+    app.state.neurotune.write_probe = probe
     return probe
 
 
@@ -241,10 +241,13 @@ async def test_a_failed_model_is_a_reason(
 async def test_health_declares_every_answer(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
     responses = document["paths"]["/health"]["get"]["responses"]
-    assert set(responses) == {"200", "503"}
-    for answer in responses.values():
-        schema = answer["content"]["application/json"]["schema"]
+    assert set(responses) == {"200", "400", "413", "431", "503"}  # 400, 413, 431: middleware, any route
+    for status in ("200", "503"):
+        schema = responses[status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/HealthReport"}
+    for status in ("400", "413", "431"):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorDetail"}
 
 
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
