@@ -33,6 +33,11 @@ export type SessionStarted = Schemas["SessionStarted"];
 export type SessionEnd = Schemas["SessionEnd"];
 export type SessionEnded = Schemas["SessionEnded"];
 export type HistoryQuery = QueryOf<"/sessions/history">;
+/** The plan in plain words, as the server decided it (`SessionRecord.explanation`). */
+export type PlanExplanation = Schemas["PlanExplanation"];
+/** An intent family by name, e.g. "focus" (POST /sessions/{id}/replan). */
+export type IntentFamily = Schemas["Replan"]["family"];
+export type WakeChime = UserPreferences["wake_chime"];
 
 export type HealthReport = Schemas["HealthReport"];
 
@@ -56,7 +61,7 @@ export type LibraryOrder = NonNullable<QueryOf<"/library">["order"]>;
  * The live stream's frames (backend/live/frames.py) travel over the WebSocket, which the OpenAPI
  * document does not describe: written by hand, over the generated step.
  */
-export type FrameType = "schedule" | "step" | "refined" | "end" | "heartbeat";
+export type FrameType = "schedule" | "step" | "refined" | "end" | "heartbeat" | "paused" | "resumed";
 
 export interface ModulationUpdate {
   seq: number;
@@ -64,7 +69,10 @@ export interface ModulationUpdate {
   session_id: number;
   type: FrameType;
   server_time: number;
+  /** The session's own clock: seconds listened, standing still while paused. */
   elapsed_sec: number;
+  /** The session is paused (its clock stands still until a `resumed` frame). */
+  paused: boolean;
   lookahead_sec: number;
   total_duration_sec: number;
   steps: ModulationStep[];
