@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -148,21 +148,16 @@ class SessionHub:
         merged schedule would not be safe (then nothing changes). `prompt` is the (id, version)
         of the template a model wrote it with, `note` what it changed; both stored with the session.
         """
-        async with self._session_factory() as db:
-            queries = SessionQueries(db)
-            session = await queries.owned(session_id, user_id)
-            if session is None or session.ended_at is not None:
-                raise LookupError(f"session {session_id} is not playing")
-            channel = self._channel_for(session)
-            merged, cutoff_sec = channel.merge(refined)
+        model_note = None if note is None else note.model_dump(mode="json")
+
+        async def store(
+            queries: SessionQueries, session: ListeningSession, merged: ModulationSchedule
+        ) -> None:
             await queries.replace_schedule(
-                session,
-                merged.model_dump(mode="json"),
-                prompt=prompt,
-                model_note=None if note is None else note.model_dump(mode="json"),
+                session, merged.model_dump(mode="json"), prompt=prompt, model_note=model_note
             )
-        channel.apply(merged, cutoff_sec)
-        return merged
+
+        return await self._rewrite(session_id, user_id, refined, store)
 
     def pause(self, session_id: int, at: datetime) -> None:
         """The session was paused (via REST): stop its clock and tell its sockets."""
@@ -212,14 +207,30 @@ class SessionHub:
     ) -> ModulationSchedule:
         """Like `refine`, for a plan the listener asked for: the future changes, the past stays, and
         the session's explanation becomes the new plan's. Raises LookupError, ScheduleRejected."""
+
+        async def store(
+            queries: SessionQueries, session: ListeningSession, merged: ModulationSchedule
+        ) -> None:
+            await queries.replace_plan(session, merged.model_dump(mode="json"), explanation)
+
+        return await self._rewrite(session_id, user_id, replanned, store)
+
+    async def _rewrite(
+        self,
+        session_id: int,
+        user_id: int,
+        schedule: ModulationSchedule,
+        store: Callable[[SessionQueries, ListeningSession, ModulationSchedule], Awaitable[None]],
+    ) -> ModulationSchedule:
+        """Merge `schedule` into the playing session's future, `store` it, then stream it."""
         async with self._session_factory() as db:
             queries = SessionQueries(db)
             session = await queries.owned(session_id, user_id)
             if session is None or session.ended_at is not None:
                 raise LookupError(f"session {session_id} is not playing")
             channel = self._channel_for(session)
-            merged, cutoff_sec = channel.merge(replanned)
-            await queries.replace_plan(session, merged.model_dump(mode="json"), explanation)
+            merged, cutoff_sec = channel.merge(schedule)
+            await store(queries, session, merged)
         channel.apply(merged, cutoff_sec)
         return merged
 
