@@ -1,20 +1,32 @@
-"""What one running app holds: settings, database engine, login throttle, library scans, the model."""
+"""What one running app holds, how it is put together at start-up and taken apart at shutdown.
 
+`start_app_state` builds everything in dependency order: the database (migrated, seeded), Redis if
+configured (shared state for several workers), the live hub and its sweeper, the model's process
+and its queue, the library, the security parts. `stop_app_state` closes them in reverse.
+"""
+
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.config import Settings
+from backend.db.database import create_engine, create_session_factory
 from backend.db.health import DatabaseWriteProbe
+from backend.db.redis_state import RedisState, connect_redis
 from backend.library.roots import LibraryRoots
-from backend.library.scan_jobs import ScanJobs
+from backend.library.scan_jobs import ScanJobs, create_scan_jobs
 from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
 from backend.live.sweeper import SessionSweeper
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
-from backend.security.login_throttle import LoginThrottle
+from backend.llm_engine.model_queue import ModelQueue, QueueLimits
+from backend.security.login_throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from backend.security.passwords import PasswordWork
+from backend.services.bootstrap import prepare_database
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -22,8 +34,10 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    redis: RedisState | None
+    """Shared with the other workers, when configured."""
     token_secret: str
-    login_throttle: LoginThrottle
+    login_throttle: Throttle
     passwords: PasswordWork
     hub: SessionHub
     sweeper: SessionSweeper
@@ -33,3 +47,88 @@ class AppState:
     scan_jobs: ScanJobs
     llm: ModelClient
     schedules: ScheduleEngine
+
+
+def model_queue(settings: Settings) -> ModelQueue:
+    """Turns on the one model: waiting callers first, then background refinements; users in turn."""
+    return ModelQueue(
+        {
+            "interactive": QueueLimits(
+                lane_max=settings.llm_queue_max, per_user_max=settings.llm_queue_per_user
+            ),
+            # The modulation loop admits at most refine_max_pending, one per user; the slack
+            # covers a superseded refinement still leaving the queue.
+            "background": QueueLimits(lane_max=settings.refine_max_pending + 1, per_user_max=2),
+        },
+        typical_turn_sec=settings.llm_deadline_sec / 4,
+    )
+
+
+def _throttle(settings: Settings, redis: RedisState | None) -> Throttle:
+    per_email, per_client = settings.login_max_failures, settings.login_max_failures_per_client
+    window_sec = settings.login_window_sec
+    if redis is None:
+        return LoginThrottle(per_email=per_email, per_client=per_client, window_sec=window_sec)
+    return RedisLoginThrottle(redis, per_email=per_email, per_client=per_client, window_sec=window_sec)
+
+
+async def start_app_state(settings: Settings) -> AppState:
+    engine = create_engine(settings.resolved_database_url)
+    added = await prepare_database(engine)
+    logger.info("database ready (%s); %d prompt templates seeded", engine.url.get_backend_name(), added)
+    session_factory = create_session_factory(engine)
+    redis = None if settings.redis_url is None else connect_redis(settings.redis_url, settings.redis_prefix)
+    hub = SessionHub(session_factory, lookahead_sec=settings.ws_lookahead_sec)
+    sweeper = SessionSweeper(
+        session_factory,
+        hub,
+        grace_sec=settings.session_abandon_grace_sec,
+        max_pause_sec=settings.session_max_pause_sec,
+        interval_sec=settings.session_sweep_interval_sec,
+    )
+    sweeper.start()
+    llm = ModelClient(settings)
+    llm.start_loading()  # in the background: the planner answers until the model is ready
+    schedules = ScheduleEngine(
+        llm, model_queue(settings), deadline_sec=settings.llm_deadline_sec, cache_size=settings.llm_cache_size
+    )
+    library_roots = LibraryRoots(settings.library_roots)
+    library_roots.ensure_default()
+    return AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        redis=redis,
+        token_secret=settings.token_secret(),
+        login_throttle=_throttle(settings, redis),
+        passwords=PasswordWork(settings.password_hash_concurrency, settings.password_hash_wait_sec),
+        hub=hub,
+        sweeper=sweeper,
+        write_probe=DatabaseWriteProbe(
+            interval_sec=settings.db_write_probe_interval_sec, timeout_sec=settings.db_write_probe_timeout_sec
+        ),
+        # The planner answers every start at once; the model rewrites the future when it can.
+        modulation_loop=ModulationLoop(
+            hub,
+            refiner=schedules if llm.status != "disabled" else None,
+            deadline_sec=settings.refine_deadline_sec,
+            max_pending=settings.refine_max_pending,
+        ),
+        library_roots=library_roots,
+        scan_jobs=create_scan_jobs(settings, library_roots, session_factory),
+        llm=llm,
+        schedules=schedules,
+    )
+
+
+async def stop_app_state(state: AppState) -> None:
+    await state.scan_jobs.close()
+    state.passwords.close()
+    await state.modulation_loop.close()
+    state.schedules.queue.close()
+    state.llm.close()
+    await state.sweeper.close()
+    await state.hub.close()
+    if state.redis is not None:
+        await state.redis.close()
+    await state.engine.dispose()

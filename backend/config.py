@@ -27,6 +27,14 @@ class Settings(BaseSettings):
         default=None, description="Signs access tokens. Unset: generated once and kept in data_dir (0600)."
     )
     access_token_expire_min: int = Field(default=720, ge=1, le=60 * 24 * 30)
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for state shared by several workers (live sessions, login throttle, scans, "
+        "the model queue), e.g. redis://127.0.0.1:6379/0. Unset: one process keeps it in memory.",
+    )
+    redis_prefix: str = Field(
+        default="neurotune", min_length=1, max_length=40, description="Prefix of every Redis key."
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Larger request bodies get 413.")

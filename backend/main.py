@@ -1,4 +1,4 @@
-"""App factory: settings -> engine -> migrated database -> routers, error handlers, middleware."""
+"""App factory: the app state (backend.app_state) for its lifetime, routers, error handlers, middleware."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -8,25 +8,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from backend import __version__
-from backend.app_state import AppState
+from backend.app_state import start_app_state, stop_app_state
 from backend.body_limit import BodySizeLimit
 from backend.config import Settings, get_settings
-from backend.db.database import create_engine, create_session_factory
-from backend.db.health import DatabaseWriteProbe
 from backend.errors import install_error_handlers
 from backend.header_limit import HeaderSizeLimit
-from backend.library.roots import LibraryRoots
-from backend.library.scan_jobs import create_scan_jobs
-from backend.live.hub import SessionHub
-from backend.live.modulation_loop import ModulationLoop
-from backend.live.sweeper import SessionSweeper
-from backend.llm_engine.client import ModelClient
-from backend.llm_engine.engine import ScheduleEngine
-from backend.llm_engine.model_queue import ModelQueue, QueueLimits
 from backend.routers import auth, health, insights, intents, library, live, llm, presets, sessions
-from backend.security.login_throttle import LoginThrottle
-from backend.security.passwords import PasswordWork
-from backend.services.bootstrap import prepare_database
 from backend.web import mount_web_app
 
 logger = logging.getLogger(__name__)
@@ -44,89 +31,16 @@ OPTIONS answers 204 with `Allow`; a method a path does not serve answers 405 wit
 """
 
 
-def model_queue(settings: Settings) -> ModelQueue:
-    """Turns on the one model: waiting callers first, then background refinements; users in turn."""
-    return ModelQueue(
-        {
-            "interactive": QueueLimits(
-                lane_max=settings.llm_queue_max, per_user_max=settings.llm_queue_per_user
-            ),
-            # The modulation loop admits at most refine_max_pending, one per user; the slack
-            # covers a superseded refinement still leaving the queue.
-            "background": QueueLimits(lane_max=settings.refine_max_pending + 1, per_user_max=2),
-        },
-        typical_turn_sec=settings.llm_deadline_sec / 4,
-    )
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.resolved_database_url)
-        added = await prepare_database(engine)
-        logger.info("database ready (%s); %d prompt templates seeded", engine.url.get_backend_name(), added)
-        session_factory = create_session_factory(engine)
-        hub = SessionHub(session_factory, lookahead_sec=settings.ws_lookahead_sec)
-        sweeper = SessionSweeper(
-            session_factory,
-            hub,
-            grace_sec=settings.session_abandon_grace_sec,
-            max_pause_sec=settings.session_max_pause_sec,
-            interval_sec=settings.session_sweep_interval_sec,
-        )
-        sweeper.start()
-        llm = ModelClient(settings)
-        llm.start_loading()  # in the background: the planner answers until the model is ready
-        schedules = ScheduleEngine(
-            llm,
-            model_queue(settings),
-            deadline_sec=settings.llm_deadline_sec,
-            cache_size=settings.llm_cache_size,
-        )
-        library_roots = LibraryRoots(settings.library_roots)
-        library_roots.ensure_default()
-        app.state.neurotune = AppState(
-            settings=settings,
-            engine=engine,
-            session_factory=session_factory,
-            hub=hub,
-            sweeper=sweeper,
-            write_probe=DatabaseWriteProbe(
-                interval_sec=settings.db_write_probe_interval_sec,
-                timeout_sec=settings.db_write_probe_timeout_sec,
-            ),
-            # The planner answers every start at once; the model rewrites the future when it can.
-            modulation_loop=ModulationLoop(
-                hub,
-                refiner=schedules if llm.status != "disabled" else None,
-                deadline_sec=settings.refine_deadline_sec,
-                max_pending=settings.refine_max_pending,
-            ),
-            llm=llm,
-            schedules=schedules,
-            library_roots=library_roots,
-            scan_jobs=create_scan_jobs(settings, library_roots, session_factory),
-            token_secret=settings.token_secret(),
-            passwords=PasswordWork(settings.password_hash_concurrency, settings.password_hash_wait_sec),
-            login_throttle=LoginThrottle(
-                per_email=settings.login_max_failures,
-                per_client=settings.login_max_failures_per_client,
-                window_sec=settings.login_window_sec,
-            ),
-        )
+        app.state.neurotune = await start_app_state(settings)
         try:
             yield
         finally:
-            await app.state.neurotune.scan_jobs.close()
-            app.state.neurotune.passwords.close()
-            await app.state.neurotune.modulation_loop.close()
-            schedules.queue.close()
-            llm.close()
-            await sweeper.close()
-            await hub.close()
-            await engine.dispose()
+            await stop_app_state(app.state.neurotune)
 
     app = FastAPI(
         title="NeuroTune",

@@ -6,7 +6,7 @@ from backend.db.queries import UserQueries
 from backend.models.identity import canonical_email
 from backend.models.orm import User
 from backend.models.schemas import UserLogin, UserRegister
-from backend.security.login_throttle import LoginThrottle
+from backend.security.login_throttle import Throttle
 from backend.security.passwords import PasswordWork, needs_rehash
 
 
@@ -36,22 +36,22 @@ async def register_user(users: UserQueries, passwords: PasswordWork, body: UserR
 @dataclass
 class Authenticator:
     users: UserQueries
-    throttle: LoginThrottle
+    throttle: Throttle
     passwords: PasswordWork
 
     async def login(self, body: UserLogin, client: str) -> User:
         """The account, if the password is right; failures are counted per canonical email."""
         email = canonical_email(str(body.email))
-        retry_after = self.throttle.retry_after(email, client)
+        retry_after = await self.throttle.check(email, client)
         if retry_after:
             raise LoginThrottled(retry_after)
         user = await self.users.by_email(email)
         await self.users.release()  # no connection held while waiting for a hashing slot
         stored_hash = user.password_hash if user is not None and user.is_active else None
         if not await self.passwords.verify(stored_hash, body.password) or user is None:
-            self.throttle.record_failure(email, client)
+            await self.throttle.failed(email, client)
             raise BadCredentials
-        self.throttle.record_success(email)
+        await self.throttle.succeeded(email)
         rehashed = await self.passwords.hash(body.password) if needs_rehash(user.password_hash) else None
         await self.users.touch(user, password_hash=rehashed)
         return user

@@ -7,6 +7,7 @@ that is down is a problem to see, not to hide.
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,6 +33,8 @@ MYSQL_SKIP_REASON = (
 TABLES_IN_DELETE_ORDER = ("sessions", "presets", "users", "library", "prompts", "write_probe")
 
 BACKENDS = ["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)]
+
+REDIS_URL_ENV = "NEUROTUNE_TEST_REDIS_URL"
 
 
 def mysql_url() -> str:
@@ -101,3 +104,28 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def users(client: httpx.AsyncClient) -> UserFactory:
     return UserFactory(client)
+
+
+def redis_url() -> str:
+    url = os.environ.get(REDIS_URL_ENV)
+    if not url:
+        pytest.skip(
+            f"Redis not configured: set {REDIS_URL_ENV}=redis://127.0.0.1:6379/15 (bash .ci/run does this)"
+        )
+    return url
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of this test's own on the test Redis; its keys are deleted afterwards."""
+    from backend.db.redis_state import connect_redis
+
+    prefix = f"nt-test-{uuid.uuid4().hex[:12]}"
+    state = connect_redis(redis_url(), prefix)
+    try:
+        yield prefix
+    finally:
+        keys = [key async for key in state.client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await state.client.delete(*keys)
+        await state.close()

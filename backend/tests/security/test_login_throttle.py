@@ -46,3 +46,44 @@ def test_memory_stays_bounded_under_many_emails() -> None:
         if i % 1000 == 0:
             clock.now += 61  # older entries expire
     assert len(throttle._emails.failures) <= 11_000
+
+
+async def test_workers_sharing_redis_share_one_count(redis_prefix: str) -> None:
+    """Two workers' throttles on one Redis: failures on either count against the same email."""
+    from backend.db.redis_state import connect_redis
+    from backend.security.login_throttle import RedisLoginThrottle
+    from backend.tests.conftest import redis_url
+
+    workers = [connect_redis(redis_url(), redis_prefix) for _ in range(2)]
+    throttles = [RedisLoginThrottle(state, per_email=3, per_client=5, window_sec=60) for state in workers]
+    try:
+        for attempt in range(3):
+            assert await throttles[attempt % 2].check("victim@x.org", f"10.0.0.{attempt}") == 0
+            await throttles[attempt % 2].failed("victim@x.org", f"10.0.0.{attempt}")
+        for throttle in throttles:  # every worker, every spelling of the address
+            assert 0 < await throttle.check("VICTIM@x.org", "10.9.9.9") <= 60
+        await throttles[1].succeeded("Victim@X.org")
+        assert await throttles[0].check("victim@x.org", "10.9.9.9") == 0
+        for i in range(5):  # one client guessing many accounts, across workers
+            await throttles[i % 2].failed(f"user{i}@x.org", "6.6.6.6")
+        assert await throttles[0].check("fresh@x.org", "6.6.6.6") > 0
+        assert await throttles[1].check("fresh@x.org", "7.7.7.7") == 0
+    finally:
+        for state in workers:
+            await state.close()
+
+
+async def test_redis_counts_expire_with_the_window(redis_prefix: str) -> None:
+    from backend.db.redis_state import connect_redis
+    from backend.security.login_throttle import RedisLoginThrottle
+    from backend.tests.conftest import redis_url
+
+    state = connect_redis(redis_url(), redis_prefix)
+    throttle = RedisLoginThrottle(state, per_email=1, per_client=100, window_sec=1)
+    try:
+        await throttle.failed("a@x.org", "1.1.1.1")
+        assert await throttle.check("a@x.org", "1.1.1.1") == 1
+        ttl_ms = await state.client.pttl(state.key("throttle", "email", "a@x.org"))
+        assert 0 < ttl_ms <= 1000  # Redis forgets it by itself
+    finally:
+        await state.close()
