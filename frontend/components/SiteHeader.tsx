@@ -1,15 +1,34 @@
 "use client";
 
 import Link from "next/link";
-import { useRouter } from "next/navigation";
+import { usePathname, useRouter } from "next/navigation";
 
 import { api, saveToken, useMeQuery } from "@/lib/api";
+import { useHasStoredToken } from "@/lib/useStoredToken";
 import { useAppDispatch } from "@/stores/store";
 
+const SIGNED_IN_LINKS = [
+  { href: "/", label: "Start" },
+  { href: "/music/", label: "Music" },
+  { href: "/history/", label: "History" },
+  { href: "/settings/", label: "Settings" },
+];
+
+function withoutSlash(path: string): string {
+  return path.replace(/\/$/, "") || "/";
+}
+
+/**
+ * The site's header. A stored token shows the signed-in links at once (no flash of "Sign in"
+ * while /auth/me answers); without one nothing is asked of the server.
+ */
 export default function SiteHeader() {
-  const { data: me } = useMeQuery();
+  const { data: me, isError } = useMeQuery();
+  const hasToken = useHasStoredToken();
   const dispatch = useAppDispatch();
   const router = useRouter();
+  const pathname = usePathname();
+  const signedIn = me !== undefined || (hasToken && !isError);
 
   function signOut() {
     saveToken(null);
@@ -17,26 +36,30 @@ export default function SiteHeader() {
     router.push("/login/");
   }
 
+  const here = withoutSlash(pathname);
+  const link = (href: string, label: string) => (
+    <Link key={href} href={href} aria-current={withoutSlash(href) === here ? "page" : undefined}>
+      {label}
+    </Link>
+  );
+
   return (
     <header className="site">
       <Link className="brand" href="/">
         NeuroTune
       </Link>
       <nav aria-label="Main">
-        {me ? (
+        {signedIn ? (
           <>
-            <Link href="/">Start</Link>
-            <Link href="/music/">Music</Link>
-            <Link href="/history/">History</Link>
-            <Link href="/settings/">Settings</Link>
+            {SIGNED_IN_LINKS.map(({ href, label }) => link(href, label))}
             <button className="secondary" type="button" onClick={signOut}>
-              Sign out {me.username}
+              Sign out{me ? ` ${me.username}` : ""}
             </button>
           </>
         ) : (
           <>
-            <Link href="/login/">Sign in</Link>
-            <Link href="/signup/">Create account</Link>
+            {link("/login/", "Sign in")}
+            {link("/signup/", "Create account")}
           </>
         )}
       </nav>

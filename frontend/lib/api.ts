@@ -5,6 +5,7 @@
 import { createApi, fetchBaseQuery, type FetchBaseQueryError } from "@reduxjs/toolkit/query/react";
 
 import { libraryParams, totalCount, type LibraryPage, type LibraryQuery } from "./library";
+import { tokenExpired } from "./token";
 import type {
   HealthReport,
   HistoryQuery,
@@ -55,6 +56,9 @@ export function errorMessage(error: unknown): string {
   return "Something went wrong.";
 }
 
+/** What `me` answers when there is no usable token: signed out, without asking the server. */
+const SIGNED_OUT: FetchBaseQueryError = { status: 401, data: { detail: "Not signed in." } };
+
 export const api = createApi({
   reducerPath: "api",
   baseQuery: fetchBaseQuery({
@@ -74,7 +78,20 @@ export const api = createApi({
       query: (body) => ({ url: "auth/login", method: "POST", body }),
     }),
     health: build.query<HealthReport, void>({ query: () => "health" }),
-    me: build.query<User, void>({ query: () => "auth/me", providesTags: ["Me"] }),
+    /** Who is signed in. No token, or an expired one, is "signed out" without a request (and a 401 forgets the token). */
+    me: build.query<User, void>({
+      queryFn: async (_arg, _api, _extra, baseQuery) => {
+        const token = loadToken();
+        if (!token || tokenExpired(token)) {
+          saveToken(null);
+          return { error: SIGNED_OUT };
+        }
+        const result = await baseQuery("auth/me");
+        if (result.error?.status === 401) saveToken(null);
+        return result.error ? { error: result.error } : { data: result.data as User };
+      },
+      providesTags: ["Me"],
+    }),
     updateMe: build.mutation<User, UserUpdate>({
       query: (body) => ({ url: "auth/me", method: "PATCH", body }),
       invalidatesTags: ["Me"],

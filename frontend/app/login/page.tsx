@@ -8,6 +8,11 @@ import ErrorAlert from "@/components/ErrorAlert";
 import { signedIn, useLoginMutation } from "@/lib/api";
 import { useAppDispatch } from "@/stores/store";
 
+/** Where to go after signing in: the page that asked (`?next=/history/`), never another site. */
+function nextPath(next: string | null): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}
+
 export default function LoginPage() {
   const [login, { isLoading, error }] = useLoginMutation();
   const [email, setEmail] = useState("");
@@ -20,7 +25,7 @@ export default function LoginPage() {
     const result = await login({ email, password });
     if ("data" in result && result.data) {
       dispatch(signedIn(result.data.token));
-      router.push("/");
+      router.push(nextPath(new URLSearchParams(window.location.search).get("next")));
     }
   }
 
