@@ -75,6 +75,8 @@ class Channel:
     end_reason: EndReason | None = None
     listened_to_the_end: bool = False
     on_end: Callable[["Channel"], None] | None = None
+    on_frame: Callable[["Channel", Frame], None] | None = None
+    """Told of every frame after it is logged (several workers: the owner shares it on Redis)."""
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _timer: asyncio.Task[None] | None = None
 
@@ -110,6 +112,8 @@ class Channel:
         frame = Frame(self.seq, self._frame(kind, self.seq, **fields).model_dump_json(), kind == "end")
         self.log.append(frame)
         del self.log[:-_LOG_LIMIT]
+        if self.on_frame is not None:
+            self.on_frame(self, frame)
         for queue in list(self.subscribers):
             if queue.qsize() >= _QUEUE_LIMIT:
                 # Fell behind: drop it rather than buffer without bound; it can reconnect and resume.
@@ -154,9 +158,9 @@ class Channel:
         now = self.clock()
         steps = self.schedule.steps
         while self.announced < len(steps) and self._due_at(steps[self.announced]) <= now:
-            step = steps[self.announced]
-            self._publish("step", steps=[step], step_index=self.announced, starts_at_sec=step.timestamp_sec)
-            self.announced += 1
+            index, step = self.announced, steps[self.announced]
+            self.announced += 1  # before publishing: whoever mirrors the frame sees it counted
+            self._publish("step", steps=[step], step_index=index, starts_at_sec=step.timestamp_sec)
         if self.elapsed_sec() >= self.schedule.total_duration_sec:
             self.end("duration_over")
 

@@ -89,7 +89,7 @@ class SessionHub:
             channel.start()
         return channel
 
-    def open(self, session: ListeningSession) -> None:
+    async def open(self, session: ListeningSession) -> None:
         """A session just started here: its channel runs from now, so its first socket is
         answered from memory, without waiting for the database."""
         self._channel_for(session)
@@ -130,7 +130,7 @@ class SessionHub:
             channel.joined()
         return Subscription(backlog, queue, channel)
 
-    def unsubscribe(self, subscription: Subscription) -> None:
+    async def unsubscribe(self, subscription: Subscription) -> None:
         subscription.channel.subscribers.discard(subscription.queue)
         subscription.channel.left()
 
@@ -159,13 +159,13 @@ class SessionHub:
 
         return await self._rewrite(session_id, user_id, refined, store)
 
-    def pause(self, session_id: int, at: datetime) -> None:
+    async def pause(self, session_id: int, at: datetime) -> None:
         """The session was paused (via REST): stop its clock and tell its sockets."""
         channel = self._channels.get(session_id)
         if channel is not None:
             channel.pause(at.timestamp())
 
-    def resume(self, session_id: int, at: datetime) -> None:
+    async def resume(self, session_id: int, at: datetime) -> None:
         """The session plays again: its clock goes on where it stopped; later steps shift."""
         channel = self._channels.get(session_id)
         if channel is not None:
@@ -234,7 +234,7 @@ class SessionHub:
         channel.apply(merged, cutoff_sec)
         return merged
 
-    def end(self, session_id: int) -> None:
+    async def end(self, session_id: int) -> None:
         """The session was ended (via REST): send `end` to its sockets and close them cleanly."""
         channel = self._channels.get(session_id)
         if channel is not None:

@@ -81,7 +81,7 @@ class SessionSweeper:
                     await queries.end(session, ended_at=now, reason="abandoned")
                 except AlreadyEnded:
                     continue  # another process (or the listener) ended it first
-                self._hub.end(session.id)
+                await self._hub.end(session.id)
                 swept += 1
         return swept
 

@@ -87,7 +87,7 @@ async def session_stream(websocket: WebSocket, session_id: str) -> None:
     try:
         await pump(websocket, subscription, state.settings.ws_heartbeat_sec)
     finally:
-        state.hub.unsubscribe(subscription)
+        await state.hub.unsubscribe(subscription)
 
 
 async def _subscribe(

@@ -59,7 +59,7 @@ async def start_session(
         if refinement == "pending":
             loop.withdraw()
         raise
-    hub.open(session)
+    await hub.open(session)
     if refinement == "pending":
         loop.begin(RefinementRequest(session.id, user.id, request, schedule))
     return StartedSession(session, schedule)
@@ -92,7 +92,7 @@ async def end_session(
             await db.refresh(session)  # someone else ended it a moment ago: treat as a repeat
         else:
             loop.session_ended(session.id)
-            hub.end(session.id)
+            await hub.end(session.id)
             return ended
     if _conflicts(session.rating, body.rating) or _conflicts(session.feedback_note, body.feedback_note):
         raise AlreadyEnded
@@ -119,7 +119,7 @@ async def pause_session(db: AsyncSession, session: ListeningSession, hub: Sessio
         raise NotPlaying
     now = utcnow()
     if await SessionQueries(db).pause(session, now):
-        hub.pause(session.id, now)
+        await hub.pause(session.id, now)
     return session
 
 
@@ -130,7 +130,7 @@ async def resume_session(db: AsyncSession, session: ListeningSession, hub: Sessi
         raise NotPlaying
     now = utcnow()
     if await SessionQueries(db).resume(session, now):
-        hub.resume(session.id, now)
+        await hub.resume(session.id, now)
     return session
 
 
@@ -207,7 +207,7 @@ async def start_kept(
         refinement=None,
         explanation=explanation,
     )
-    hub.open(session)
+    await hub.open(session)
     return StartedSession(session, schedule)
 
 
