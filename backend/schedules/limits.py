@@ -31,6 +31,17 @@ MAX_BEAT_RATE_HZ_PER_SEC: Final = 0.2
 MAX_BPM_RATE_PER_SEC: Final = 1.0
 """Tempo may glide no faster than 1 BPM per second, so a tempo change reads as drift, not a jolt."""
 
+STEP_CARRIER_HZ_MIN: Final = 50.0
+STEP_CARRIER_HZ_MAX: Final = 1000.0
+"""A step's own carrier (imported sessions): SBaGen's guidance is 50-1000 Hz, "above 1000-1500 of no
+use"; we stop at 1000 because the ear is most sensitive near 1-4 kHz, so a higher carrier at the same
+level sounds louder than the ~200 Hz the listener calibrated their volume cap on. The listener's own
+carrier preference stays 100-500 Hz (schedules.listener)."""
+
+MAX_CARRIER_RATE_HZ_PER_SEC: Final = 10.0
+"""A step's carrier glides no faster than 10 Hz/s (under a semitone a second at 200 Hz): a pitch slide,
+never a jump."""
+
 DURATION_MIN_SEC: Final = 60
 """Under a minute there is no time to ramp anywhere safely."""
 

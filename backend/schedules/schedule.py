@@ -20,6 +20,10 @@ ambient    -- noise/music bed, amplitude-modulated gently at `binaural_freq`
 NoiseColour = Literal["none", "pink", "brown"]
 
 
+def _unset(value: object) -> bool:
+    return value is None
+
+
 class ModulationStep(BaseModel):
     """One point of the schedule: from `timestamp_sec` the sound glides to these targets."""
 
@@ -35,6 +39,24 @@ class ModulationStep(BaseModel):
     )
     layer: Layer
     noise: NoiseColour = Field(default="none", description="Background noise bed under the layer.")
+    # Optional extensions (imported SBaGen/Gnaural sessions carry them; the planner does not). Left
+    # out of the JSON when unset, so schedules without them read and serialise exactly as before.
+    carrier_hz: float | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="This step's carrier tone in Hz, glided to like the beat; unset: the listener's carrier. "
+        "Set on every step or on none.",
+    )
+    tone_level: float | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The tone's level, 0-1 of the engine's level for the layer (unset: 1).",
+    )
+    noise_level: float | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="The noise bed's level, 0-1 of the engine's level for the layer (unset: 1).",
+    )
 
 
 class ModulationSchedule(BaseModel):

@@ -26,8 +26,11 @@ from backend.schedules.limits import (
     LLM_RESPONSE_MAX_BYTES,
     MAX_BEAT_RATE_HZ_PER_SEC,
     MAX_BPM_RATE_PER_SEC,
+    MAX_CARRIER_RATE_HZ_PER_SEC,
     MAX_STEPS,
     MODULATION_HZ_MAX,
+    STEP_CARRIER_HZ_MAX,
+    STEP_CARRIER_HZ_MIN,
 )
 from backend.schedules.schedule import ModulationSchedule, ModulationStep
 
@@ -67,6 +70,7 @@ def schedule_violations(schedule: ModulationSchedule) -> list[str]:
     if non_finite:
         return reasons + non_finite
 
+    reasons += _carrier_presence_violations(steps)
     if steps[0].timestamp_sec != 0:
         reasons.append(
             f"steps[0].timestamp_sec: {steps[0].timestamp_sec:.10g} s; the first step must start at 0"
@@ -122,12 +126,30 @@ def _intent_violations(intent: str) -> list[str]:
     return reasons
 
 
+_NUMBER_FIELDS = (
+    "timestamp_sec",
+    "binaural_freq",
+    "ramp_duration_sec",
+    "carrier_hz",
+    "tone_level",
+    "noise_level",
+)
+
+
+def _carrier_presence_violations(steps: list[ModulationStep]) -> list[str]:
+    """A step's own carrier glides from the previous step's, so it is given on every step or none."""
+    missing = [index for index, step in enumerate(steps) if step.carrier_hz is None]
+    if not missing or len(missing) == len(steps):
+        return []
+    return [f"steps[{missing[0]}].carrier_hz: missing; a carrier must be given on every step or on none"]
+
+
 def _non_finite_fields(steps: list[ModulationStep]) -> list[str]:
     reasons = []
     for index, step in enumerate(steps):
-        for field in ("timestamp_sec", "binaural_freq", "ramp_duration_sec"):
+        for field in _NUMBER_FIELDS:
             value = getattr(step, field)
-            if not math.isfinite(value):
+            if value is not None and not math.isfinite(value):
                 reasons.append(f"steps[{index}].{field}: {value} is not a finite number")
     return reasons
 
@@ -177,15 +199,28 @@ def _level_violations(index: int, step: ModulationStep) -> list[str]:
         )
     if not BPM_MIN <= step.target_bpm <= BPM_MAX:
         reasons.append(f"steps[{index}].target_bpm: {step.target_bpm} is outside {BPM_MIN}-{BPM_MAX} BPM")
+    carrier_hz = step.carrier_hz
+    if carrier_hz is not None and not STEP_CARRIER_HZ_MIN <= carrier_hz <= STEP_CARRIER_HZ_MAX:
+        reasons.append(
+            f"steps[{index}].carrier_hz: {carrier_hz:.10g} Hz is outside "
+            f"{STEP_CARRIER_HZ_MIN:.10g}-{STEP_CARRIER_HZ_MAX:.10g} Hz"
+        )
+    for field in ("tone_level", "noise_level"):
+        level = getattr(step, field)
+        if level is not None and not 0 <= level <= 1:
+            reasons.append(f"steps[{index}].{field}: {level:.10g} is outside 0-1")
     return reasons
 
 
 def _rate_violations(index: int, previous: ModulationStep, step: ModulationStep) -> list[str]:
     """How fast the glide from the previous step moves; a zero ramp allows no change at all."""
-    checks = (
+    checks = [
         ("binaural_freq", abs(step.binaural_freq - previous.binaural_freq), "Hz", MAX_BEAT_RATE_HZ_PER_SEC),
         ("target_bpm", abs(step.target_bpm - previous.target_bpm), "BPM", MAX_BPM_RATE_PER_SEC),
-    )
+    ]
+    if step.carrier_hz is not None and previous.carrier_hz is not None:
+        change_hz = abs(step.carrier_hz - previous.carrier_hz)
+        checks.append(("carrier_hz", change_hz, "Hz", MAX_CARRIER_RATE_HZ_PER_SEC))
     ramp_sec = step.ramp_duration_sec
     return [
         f"steps[{index}].{field}: changes by {change:.6g} {unit} over a {ramp_sec:.10g} s ramp; at most "
