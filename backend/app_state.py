@@ -16,6 +16,8 @@ from backend.db.health import DatabaseWriteProbe
 from backend.db.redis_state import RedisState, connect_redis
 from backend.library.roots import LibraryRoots
 from backend.library.scan_jobs import ScanJobs, create_scan_jobs
+from backend.live.cluster import ClusterLink
+from backend.live.cluster_hub import ClusterHub
 from backend.live.hub import SessionHub
 from backend.live.modulation_loop import ModulationLoop
 from backend.live.sweeper import SessionSweeper
@@ -72,13 +74,23 @@ def _throttle(settings: Settings, redis: RedisState | None) -> Throttle:
     return RedisLoginThrottle(redis, per_email=per_email, per_client=per_client, window_sec=window_sec)
 
 
+def _hub(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], redis: RedisState | None
+) -> SessionHub:
+    if redis is None:
+        return SessionHub(session_factory, lookahead_sec=settings.ws_lookahead_sec)
+    return ClusterHub(session_factory, settings.ws_lookahead_sec, ClusterLink(redis))
+
+
 async def start_app_state(settings: Settings) -> AppState:
     engine = create_engine(settings.resolved_database_url)
     added = await prepare_database(engine)
     logger.info("database ready (%s); %d prompt templates seeded", engine.url.get_backend_name(), added)
     session_factory = create_session_factory(engine)
     redis = None if settings.redis_url is None else connect_redis(settings.redis_url, settings.redis_prefix)
-    hub = SessionHub(session_factory, lookahead_sec=settings.ws_lookahead_sec)
+    hub = _hub(settings, session_factory, redis)
+    if isinstance(hub, ClusterHub):
+        await hub.start()
     sweeper = SessionSweeper(
         session_factory,
         hub,

@@ -50,6 +50,8 @@ class Subscription:
     backlog: list[Frame]
     queue: asyncio.Queue[Frame | None]
     channel: "Channel"
+    following: Callable[[Frame], None] | None = None
+    """For a session run by another worker: what hands this socket the frames shared on Redis."""
 
 
 @dataclass

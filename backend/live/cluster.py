@@ -173,8 +173,14 @@ class ClusterLink:
             with contextlib.suppress(Exception):
                 await self._pubsub.unsubscribe(self._key(session_id, "live"))
 
-    def followed(self) -> list[int]:
-        return list(self._followers)
+    async def mark_followed(self, session_id: int, for_sec: float) -> None:
+        """Note that a socket follows the session (its owner counts it as listened to)."""
+        await self.redis.client.set(
+            self._key(session_id, "followed"), self.worker_id, px=round(for_sec * 1000)
+        )
+
+    async def recently_followed(self, session_id: int) -> bool:
+        return bool(await self.redis.client.exists(self._key(session_id, "followed")))
 
     # --- commands to the owner -----------------------------------------------------------------
 

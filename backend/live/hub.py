@@ -64,8 +64,8 @@ class SessionHub:
         if self._channels.get(channel.session_id) is channel:
             del self._channels[channel.session_id]
         channel.stop()
-        if channel.end_reason == "duration_over" and channel.listened_to_the_end:
-            self._write(self._record_completed(channel.session_id), f"complete-{channel.session_id}")
+        if channel.end_reason == "duration_over":
+            self._write(self._complete_if_listened(channel), f"complete-{channel.session_id}")
         if channel.ended:
             self._ended[channel.session_id] = (time.monotonic(), channel)
             self._ended.move_to_end(channel.session_id)
@@ -174,6 +174,13 @@ class SessionHub:
     def has_listener(self, session_id: int) -> bool:
         channel = self._channels.get(session_id)
         return channel is not None and bool(channel.subscribers)
+
+    async def _complete_if_listened(self, channel: Channel) -> None:
+        if await self._listened_to_the_end(channel):
+            await self._record_completed(channel.session_id)
+
+    async def _listened_to_the_end(self, channel: Channel) -> bool:
+        return channel.listened_to_the_end
 
     async def _record_completed(self, session_id: int) -> None:
         """A session ran its course with someone listening: record the end as `completed`."""

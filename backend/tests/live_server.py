@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -73,10 +74,17 @@ class LiveServer:
 
 @pytest.fixture
 async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    settings = settings.model_copy(
-        update={"ws_lookahead_sec": LOOKAHEAD_SEC, "ws_heartbeat_sec": 0.5, "ws_auth_timeout_sec": 0.5}
-    )
-    app = create_app(settings)
+    async with serving(settings) as server:
+        yield server
+
+
+LIVE_SETTINGS = {"ws_lookahead_sec": LOOKAHEAD_SEC, "ws_heartbeat_sec": 0.5, "ws_auth_timeout_sec": 0.5}
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
+    """The app on a real uvicorn server (this event loop, a free port) until the block ends."""
+    app = create_app(settings.model_copy(update=LIVE_SETTINGS))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
