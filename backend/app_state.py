@@ -127,7 +127,7 @@ async def start_app_state(settings: Settings) -> AppState:
             max_pending=settings.refine_max_pending,
         ),
         library_roots=library_roots,
-        scan_jobs=create_scan_jobs(settings, library_roots, session_factory),
+        scan_jobs=create_scan_jobs(settings, library_roots, session_factory, redis),
         llm=llm,
         schedules=schedules,
     )

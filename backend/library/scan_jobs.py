@@ -1,4 +1,5 @@
-"""Library scans as background jobs: one at a time, progress readable while they run.
+"""Library scans as background jobs: one at a time, progress readable while they run (several
+workers on Redis: one at a time across all of them, progress readable from any; ClusterScanJobs).
 
 Scans run one after another (later ones wait as "queued"): two scans of overlapping folders would
 otherwise race on the same rows, and each already uses every core. Asking again for a folder
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.audio_processor.scanner import ScanIndex, ScanOptions, ScanProgress, eta_sec, scan_directory
 from backend.config import Settings
+from backend.db.redis_state import RedisState
 from backend.library.catalog import LibraryIndex
 from backend.library.roots import LibraryDirectory, LibraryRoots
 from backend.models.orm import utcnow
@@ -67,7 +69,7 @@ class ScanJobs:
         self._jobs: OrderedDict[str, _Job] = OrderedDict()
         self._one_at_a_time = asyncio.Lock()
 
-    def start(self, directory: LibraryDirectory) -> str:
+    async def start(self, directory: LibraryDirectory) -> str:
         """Queue a scan of `directory` (or join the one queued or running); returns its job id.
 
         Raises TooManyScans when MAX_ACTIVE_JOBS are already waiting or running."""
@@ -77,7 +79,9 @@ class ScanJobs:
                 return job.job_id
         if len(active) >= MAX_ACTIVE_JOBS:
             raise TooManyScans(f"{len(active)} scans are already queued or running; try again later.")
-        job = _Job(job_id=uuid.uuid4().hex, directory=directory)
+        return self._begin(_Job(job_id=uuid.uuid4().hex, directory=directory))
+
+    def _begin(self, job: _Job) -> str:
         self._jobs[job.job_id] = job
         job.task = asyncio.create_task(self._run(job), name=f"library-scan-{job.job_id}")
         self._forget_old()
@@ -117,7 +121,10 @@ class ScanJobs:
         for job_id in finished[: max(0, len(finished) - self._keep_finished)]:
             del self._jobs[job_id]
 
-    def snapshot(self, job_id: str) -> ScanJob | None:
+    async def snapshot(self, job_id: str) -> ScanJob | None:
+        return self._snapshot(job_id)
+
+    def _snapshot(self, job_id: str) -> ScanJob | None:
         job = self._jobs.get(job_id)
         if job is None:
             return None
@@ -143,7 +150,7 @@ class ScanJobs:
             return None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(job.finished.wait(), timeout_sec)
-        return self.snapshot(job_id)
+        return self._snapshot(job_id)
 
     async def updates(self, job_id: str, interval_sec: float = 0.5) -> AsyncIterator[ScanJob]:
         """Snapshots whenever something changed, polled every `interval_sec`, ending with the last."""
@@ -165,11 +172,113 @@ class ScanJobs:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+class ScanRunning(Exception):
+    """Another scan runs somewhere in the cluster (one at a time across every worker)."""
+
+    def __init__(self, running: ScanJob | None) -> None:
+        super().__init__("another library scan is running; follow it, then try again")
+        self.running = running
+
+
+_LOCK_SEC = 10.0
+_SHARE_EVERY_SEC = 0.5
+_KEEP_FINISHED_SEC = 3600
+
+
+class ClusterScanJobs(ScanJobs):
+    """Scan jobs when several workers share Redis: one scan at a time across all of them (a lease
+    held by the running job), and every job's progress readable from any worker (its snapshot is
+    shared every half second and kept an hour after it ends). A scan asked for while another runs
+    elsewhere raises ScanRunning with that job (the API answers 409); asked for the same folder, it
+    joins it."""
+
+    def __init__(
+        self, redis: RedisState, *, roots: LibraryRoots, index: ScanIndex, options: ScanOptions
+    ) -> None:
+        super().__init__(roots=roots, index=index, options=options)
+        self._redis = redis
+        self._lock_key = redis.key("scan", "running")
+
+    def _job_key(self, job_id: str) -> str:
+        return self._redis.key("scan", "job", job_id)
+
+    async def start(self, directory: LibraryDirectory) -> str:
+        for job in self._jobs.values():
+            if job.active and job.directory.path == directory.path:
+                return job.job_id
+        job = _Job(job_id=uuid.uuid4().hex, directory=directory)
+        client = self._redis.client
+        if not await client.set(self._lock_key, job.job_id, nx=True, px=round(_LOCK_SEC * 1000)):
+            running_id = await client.get(self._lock_key)
+            running = None if running_id is None else await self.snapshot(running_id)
+            if (
+                running is not None
+                and running.directory == directory.relative
+                and running.status == "running"
+            ):
+                return running.job_id
+            raise ScanRunning(running)
+        return self._begin(job)
+
+    async def _run(self, job: _Job) -> None:
+        sharing = asyncio.create_task(self._share(job), name=f"library-scan-share-{job.job_id}")
+        try:
+            await super()._run(job)
+        finally:
+            sharing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sharing
+            with contextlib.suppress(Exception):
+                await self._publish(job.job_id)
+                await self._redis.client.delete(self._lock_key)
+
+    async def _share(self, job: _Job) -> None:
+        """While it runs: keep the cluster's scan lease, and share the job's progress."""
+        while True:
+            await self._redis.client.pexpire(self._lock_key, round(_LOCK_SEC * 1000))
+            await self._publish(job.job_id)
+            await asyncio.sleep(_SHARE_EVERY_SEC)
+
+    async def _publish(self, job_id: str) -> None:
+        snapshot = self._snapshot(job_id)
+        if snapshot is not None:
+            await self._redis.client.set(
+                self._job_key(job_id), snapshot.model_dump_json(), ex=_KEEP_FINISHED_SEC
+            )
+
+    async def snapshot(self, job_id: str) -> ScanJob | None:
+        local = self._snapshot(job_id)
+        if local is not None:
+            return local
+        shared = await self._redis.client.get(self._job_key(job_id))
+        return None if shared is None else ScanJob.model_validate_json(shared)
+
+    async def wait(self, job_id: str, timeout_sec: float) -> ScanJob | None:
+        if job_id in self._jobs:
+            return await super().wait(job_id, timeout_sec)
+        deadline = time.monotonic() + timeout_sec
+        while (snapshot := await self.snapshot(job_id)) is not None and snapshot.status in (
+            "queued",
+            "running",
+        ):
+            if time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(min(_SHARE_EVERY_SEC, max(0.0, deadline - time.monotonic())))
+        return snapshot
+
+
 def scan_options(settings: Settings) -> ScanOptions:
     return ScanOptions(workers=settings.scan_workers, file_timeout_sec=settings.scan_file_timeout_sec)
 
 
 def create_scan_jobs(
-    settings: Settings, roots: LibraryRoots, session_factory: async_sessionmaker[AsyncSession]
+    settings: Settings,
+    roots: LibraryRoots,
+    session_factory: async_sessionmaker[AsyncSession],
+    redis: RedisState | None = None,
 ) -> ScanJobs:
-    return ScanJobs(roots=roots, index=LibraryIndex(session_factory), options=scan_options(settings))
+    index = LibraryIndex(session_factory)
+    options = scan_options(settings)
+    if redis is None:
+        return ScanJobs(roots=roots, index=index, options=options)
+    return ClusterScanJobs(redis, roots=roots, index=index, options=options)

@@ -22,12 +22,13 @@ from backend.library.roots import (
     NotALibraryDirectory,
     OutsideLibraryRoots,
 )
-from backend.library.scan_jobs import TooManyScans
+from backend.library.scan_jobs import ScanRunning, TooManyScans
 from backend.models.orm import LibraryFile
 from backend.models.schemas import LibraryQuery, LibraryRoot, LibraryTrack, ScanJob, ScanRequest
 from backend.routers.deps import CurrentUser, DbSession, StateDep, get_current_user
 from backend.routers.responses import (
     FILE_REQUEST_HEADERS,
+    HEADERS,
     answers,
     file_answers,
     headers,
@@ -128,25 +129,33 @@ def _directory(state: StateDep, requested: str | None) -> LibraryDirectory:
         raise HTTPException(_PATH_ERROR_STATUS[type(error)], str(error)) from None
 
 
+_SCAN_ANSWERS = answers(
+    400,
+    401,
+    403,
+    404,
+    409,
+    422,
+    429,
+    503,
+    notes={
+        400: "Malformed request, or directory_path names a file, not a directory.",
+        403: "directory_path is outside the library roots.",
+        404: "No such directory in the library, or none the file system lets us read.",
+        409: "Workers sharing Redis scan one folder at a time: another folder's scan is "
+        "running on another worker. Location (when known) follows it; retry after it ends.",
+        429: "Too many scans are queued already; retry after Retry-After seconds.",
+    },
+)
+# The running scan's Location is sent when this worker can see it (its snapshot is shared).
+_SCAN_ANSWERS[409]["headers"] = {**headers("Retry-After"), "Location": HEADERS["Location"]}
+
+
 @router.post(
     "/scan",
     response_model=ScanJob,
     responses={
-        **answers(
-            400,
-            401,
-            403,
-            404,
-            422,
-            429,
-            503,
-            notes={
-                400: "Malformed request, or directory_path names a file, not a directory.",
-                403: "directory_path is outside the library roots.",
-                404: "No such directory in the library, or none the file system lets us read.",
-                429: "Too many scans are queued already; retry after Retry-After seconds.",
-            },
-        ),
+        **_SCAN_ANSWERS,
         200: {"description": "The scan ended within wait_sec: its result."},
         202: {
             "model": ScanJob,
@@ -161,9 +170,11 @@ async def scan(
     await db.close()  # waiting up to wait_sec must not hold a pooled connection
     directory = _directory(state, body.directory_path)
     try:
-        job_id = state.scan_jobs.start(directory)
+        job_id = await state.scan_jobs.start(directory)
     except TooManyScans as error:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error), {"Retry-After": "60"}) from None
+    except ScanRunning as busy:
+        raise _scan_running(busy) from None
     job = await state.scan_jobs.wait(job_id, body.wait_sec)
     if job is None:  # forgotten already: only if a flood of scans pushed it out of the registry
         raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
@@ -173,11 +184,23 @@ async def scan(
     return job
 
 
+def _scan_running(busy: ScanRunning) -> HTTPException:
+    running = busy.running
+    if running is None:
+        return HTTPException(status.HTTP_409_CONFLICT, str(busy), {"Retry-After": "5"})
+    detail = f"a scan of {running.directory or 'the library'} is {running.status}; try again when it ends"
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        detail,
+        {"Retry-After": "5", "Location": f"/library/scan/{running.job_id}"},
+    )
+
+
 @router.get(
     "/scan/{job_id}", response_model=ScanJob, responses=answers(401, 404, 422, 503, notes=_NO_JOB_NOTE)
 )
 async def scan_status(job_id: JobId, user: CurrentUser, state: StateDep) -> ScanJob:
-    job = state.scan_jobs.snapshot(job_id)
+    job = await state.scan_jobs.snapshot(job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
     return job
@@ -194,7 +217,7 @@ async def scan_status(job_id: JobId, user: CurrentUser, state: StateDep) -> Scan
 async def scan_events(job_id: JobId, user: CurrentUser, db: DbSession, state: StateDep) -> StreamingResponse:
     """Server-sent events: a ScanJob snapshot whenever it changes, until the scan ends."""
     await db.close()  # the stream may last minutes; it needs no connection
-    if state.scan_jobs.snapshot(job_id) is None:
+    if await state.scan_jobs.snapshot(job_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
 
     async def events() -> AsyncIterator[str]:

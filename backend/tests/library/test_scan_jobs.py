@@ -8,7 +8,7 @@ import pytest
 from backend.audio_processor.scanner import KnownFile, ScanOptions
 from backend.library import scan_jobs
 from backend.library.roots import LibraryRoots
-from backend.library.scan_jobs import ScanJobs
+from backend.library.scan_jobs import ClusterScanJobs, ScanJobs, ScanRunning
 from backend.tests.audio_processor.hostile_analysis import hang_or_crash, no_warm_up
 from backend.tests.music import MemoryIndex, write_music
 
@@ -27,8 +27,8 @@ async def test_a_job_reports_progress_and_its_result(tmp_path: Path) -> None:
     (tmp_path / "broken.wav").write_bytes(b"RIFF")
     jobs, roots = _jobs(tmp_path)
     try:
-        job_id = jobs.start(roots.resolve_directory(None))
-        first = jobs.snapshot(job_id)
+        job_id = await jobs.start(roots.resolve_directory(None))
+        first = await jobs.snapshot(job_id)
         assert first is not None
         assert first.status in ("queued", "running")
         assert first.finished_at is None
@@ -56,12 +56,12 @@ async def test_same_folder_joins_and_others_queue(tmp_path: Path) -> None:
     (tmp_path / "a" / "hang.wav").write_bytes(b"x")
     jobs, roots = _jobs(tmp_path)
     try:
-        first = jobs.start(roots.resolve_directory("a"))
-        assert jobs.start(roots.resolve_directory("a/")) == first
-        second = jobs.start(roots.resolve_directory("b"))
+        first = await jobs.start(roots.resolve_directory("a"))
+        assert await jobs.start(roots.resolve_directory("a/")) == first
+        second = await jobs.start(roots.resolve_directory("b"))
         assert second != first
         running = await jobs.wait(first, 1.0)
-        queued = jobs.snapshot(second)
+        queued = await jobs.snapshot(second)
         assert running is not None
         assert running.status == "running"
         assert running.current_file == "a/hang.wav"
@@ -69,7 +69,7 @@ async def test_same_folder_joins_and_others_queue(tmp_path: Path) -> None:
         assert (queued.status, queued.started_at) == ("queued", None)
     finally:
         await jobs.close()
-    cancelled = jobs.snapshot(first)
+    cancelled = await jobs.snapshot(first)
     assert cancelled is not None
     assert cancelled.status == "failed"
     assert "cancelled" in cancelled.errors[-1].error
@@ -79,7 +79,7 @@ async def test_updates_stream_until_the_end(tmp_path: Path) -> None:
     write_music(tmp_path)
     jobs, roots = _jobs(tmp_path)
     try:
-        job_id = jobs.start(roots.resolve_directory(None))
+        job_id = await jobs.start(roots.resolve_directory(None))
         seen = [job async for job in jobs.updates(job_id, interval_sec=0.05)]
     finally:
         await jobs.close()
@@ -93,13 +93,13 @@ async def test_finished_jobs_are_forgotten_beyond_the_limit(tmp_path: Path) -> N
     try:
         for name in "abcd":
             (tmp_path / name).mkdir()
-            ids.append(jobs.start(roots.resolve_directory(name)))
+            ids.append(await jobs.start(roots.resolve_directory(name)))
             await jobs.wait(ids[-1], 10)
-        jobs.start(roots.resolve_directory(None))
+        await jobs.start(roots.resolve_directory(None))
         await asyncio.sleep(0)
     finally:
         await jobs.close()
-    assert [jobs.snapshot(i) is None for i in ids] == [True, True, False, False]
+    assert [await jobs.snapshot(i) is None for i in ids] == [True, True, False, False]
 
 
 async def test_a_failing_index_fails_the_job_not_the_server(tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ async def test_a_failing_index_fails_the_job_not_the_server(tmp_path: Path) -> N
     roots = LibraryRoots([tmp_path])
     jobs = ScanJobs(roots=roots, index=BrokenIndex(), options=OPTIONS)
     try:
-        job = await jobs.wait(jobs.start(roots.resolve_directory(None)), 10)
+        job = await jobs.wait(await jobs.start(roots.resolve_directory(None)), 10)
     finally:
         await jobs.close()
     assert job is not None
@@ -125,9 +125,55 @@ async def test_the_queue_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     (tmp_path / "a" / "hang.wav").write_bytes(b"x")
     jobs, roots = _jobs(tmp_path)
     try:
-        jobs.start(roots.resolve_directory("a"))
-        jobs.start(roots.resolve_directory("b"))
+        await jobs.start(roots.resolve_directory("a"))
+        await jobs.start(roots.resolve_directory("b"))
         with pytest.raises(scan_jobs.TooManyScans):
-            jobs.start(roots.resolve_directory("c"))
+            await jobs.start(roots.resolve_directory("c"))
     finally:
         await jobs.close()
+
+
+async def test_workers_sharing_redis_scan_one_folder_at_a_time(tmp_path: Path, redis_prefix: str) -> None:
+    """Two workers (two registries on one Redis): while a scan runs on one, the other refuses
+    another folder (ScanRunning, naming the running job), joins the same folder, and reads the
+    running job's progress; once it ends, the other may scan."""
+    from backend.db.redis_state import connect_redis
+    from backend.tests.conftest import redis_url
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "hang.wav").write_bytes(b"x")
+    write_music(tmp_path / "b")
+    roots = LibraryRoots([tmp_path])
+    redis_one, redis_two = connect_redis(redis_url(), redis_prefix), connect_redis(redis_url(), redis_prefix)
+    one = ClusterScanJobs(redis_one, roots=roots, index=MemoryIndex(), options=OPTIONS)
+    two = ClusterScanJobs(redis_two, roots=roots, index=MemoryIndex(), options=OPTIONS)
+    try:
+        hanging = await one.start(roots.resolve_directory("a"))
+        assert (await one.wait(hanging, 1.0) or pytest.fail("job gone")).status == "running"
+
+        with pytest.raises(ScanRunning) as refused:
+            await two.start(roots.resolve_directory("b"))
+        assert refused.value.running is not None
+        assert (refused.value.running.job_id, refused.value.running.directory) == (hanging, "a")
+        assert await two.start(roots.resolve_directory("a")) == hanging  # the same folder joins it
+        seen_elsewhere = await two.wait(hanging, 0.6)
+        assert seen_elsewhere is not None
+        assert (seen_elsewhere.status, seen_elsewhere.current_file) == ("running", "a/hang.wav")
+
+        await one.close()  # the hanging scan is cancelled: the cluster's lease is released
+        ended = await two.snapshot(hanging)
+        assert ended is not None
+        assert ended.status == "failed"
+
+        other = await two.start(roots.resolve_directory("b"))
+        done = await two.wait(other, 30)
+        assert done is not None
+        assert done.status == "done"
+        assert done.tracks_analyzed > 0
+        assert await one.snapshot(other) is not None  # readable from the other worker too
+    finally:
+        await one.close()
+        await two.close()
+        await redis_one.close()
+        await redis_two.close()

@@ -906,6 +906,11 @@ export interface components {
              */
             binaural_freq: number;
             /**
+             * Carrier Hz
+             * @description This step's carrier tone in Hz, glided to like the beat; unset: the listener's carrier. Set on every step or on none.
+             */
+            carrier_hz?: number | null;
+            /**
              * Layer
              * @enum {string}
              */
@@ -917,6 +922,11 @@ export interface components {
              * @enum {string}
              */
             noise: "none" | "pink" | "brown";
+            /**
+             * Noise Level
+             * @description The noise bed's level, 0-1 of the engine's level for the layer (unset: 1).
+             */
+            noise_level?: number | null;
             /**
              * Ramp Duration Sec
              * @description Seconds the glide from the previous step's values to this step's takes.
@@ -932,6 +942,11 @@ export interface components {
              * @description Seconds from session start at which the glide begins.
              */
             timestamp_sec: number;
+            /**
+             * Tone Level
+             * @description The tone's level, 0-1 of the engine's level for the layer (unset: 1).
+             */
+            tone_level?: number | null;
         };
         /**
          * Neurotype
@@ -2633,6 +2648,19 @@ export interface operations {
             /** @description No such directory in the library, or none the file system lets us read. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Workers sharing Redis scan one folder at a time: another folder's scan is running on another worker. Location (when known) follows it; retry after it ends. */
+            409: {
+                headers: {
+                    /** @description Where to follow the work. */
+                    Location?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
