@@ -56,6 +56,24 @@ class _Job:
         return self.status in ("queued", "running")
 
 
+def _describe(job: _Job) -> ScanJob:
+    """What a job has done so far, as the API shows it."""
+    progress = job.progress
+    elapsed = job.elapsed_sec
+    if job.status == "running" and job.started_monotonic is not None:
+        elapsed = time.monotonic() - job.started_monotonic
+    return ScanJob(
+        **progress.model_dump(),
+        job_id=job.job_id,
+        status=job.status,
+        directory=job.directory.relative,
+        eta_sec=eta_sec(progress) if job.status == "running" else None,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        elapsed_sec=round(elapsed, 3),
+    )
+
+
 class ScanJobs:
     """The scan jobs of one running app."""
 
@@ -126,22 +144,7 @@ class ScanJobs:
 
     def _snapshot(self, job_id: str) -> ScanJob | None:
         job = self._jobs.get(job_id)
-        if job is None:
-            return None
-        progress = job.progress
-        elapsed = job.elapsed_sec
-        if job.status == "running" and job.started_monotonic is not None:
-            elapsed = time.monotonic() - job.started_monotonic
-        return ScanJob(
-            **progress.model_dump(),
-            job_id=job.job_id,
-            status=job.status,
-            directory=job.directory.relative,
-            eta_sec=eta_sec(progress) if job.status == "running" else None,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-            elapsed_sec=round(elapsed, 3),
-        )
+        return None if job is None else _describe(job)
 
     async def wait(self, job_id: str, timeout_sec: float) -> ScanJob | None:
         """The job's snapshot once it has finished, or after `timeout_sec`, whichever is first."""
@@ -208,7 +211,10 @@ class ClusterScanJobs(ScanJobs):
                 return job.job_id
         job = _Job(job_id=uuid.uuid4().hex, directory=directory)
         client = self._redis.client
+        # Shared before the lease is taken, so whoever sees the lease can read its job.
+        await client.set(self._job_key(job.job_id), _describe(job).model_dump_json(), ex=_KEEP_FINISHED_SEC)
         if not await client.set(self._lock_key, job.job_id, nx=True, px=round(_LOCK_SEC * 1000)):
+            await client.delete(self._job_key(job.job_id))
             running_id = await client.get(self._lock_key)
             running = None if running_id is None else await self.snapshot(running_id)
             if (
@@ -229,22 +235,20 @@ class ClusterScanJobs(ScanJobs):
             with contextlib.suppress(asyncio.CancelledError):
                 await sharing
             with contextlib.suppress(Exception):
-                await self._publish(job.job_id)
+                await self._publish(job)
                 await self._redis.client.delete(self._lock_key)
 
     async def _share(self, job: _Job) -> None:
         """While it runs: keep the cluster's scan lease, and share the job's progress."""
         while True:
             await self._redis.client.pexpire(self._lock_key, round(_LOCK_SEC * 1000))
-            await self._publish(job.job_id)
+            await self._publish(job)
             await asyncio.sleep(_SHARE_EVERY_SEC)
 
-    async def _publish(self, job_id: str) -> None:
-        snapshot = self._snapshot(job_id)
-        if snapshot is not None:
-            await self._redis.client.set(
-                self._job_key(job_id), snapshot.model_dump_json(), ex=_KEEP_FINISHED_SEC
-            )
+    async def _publish(self, job: _Job) -> None:
+        await self._redis.client.set(
+            self._job_key(job.job_id), _describe(job).model_dump_json(), ex=_KEEP_FINISHED_SEC
+        )
 
     async def snapshot(self, job_id: str) -> ScanJob | None:
         local = self._snapshot(job_id)

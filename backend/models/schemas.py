@@ -406,6 +406,13 @@ class ScanJob(ScanProgress):
     elapsed_sec: float
 
 
+class ScanConflict(ErrorDetail):
+    """409 from POST /library/scan: another folder's scan runs (workers sharing Redis scan one at a
+    time), and that scan, when this worker can see it."""
+
+    running: ScanJob | None
+
+
 # --- model engine -------------------------------------------------------------------------
 
 

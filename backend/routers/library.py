@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backend.library.catalog import LibraryQueries
@@ -24,7 +24,14 @@ from backend.library.roots import (
 )
 from backend.library.scan_jobs import ScanRunning, TooManyScans
 from backend.models.orm import LibraryFile
-from backend.models.schemas import LibraryQuery, LibraryRoot, LibraryTrack, ScanJob, ScanRequest
+from backend.models.schemas import (
+    LibraryQuery,
+    LibraryRoot,
+    LibraryTrack,
+    ScanConflict,
+    ScanJob,
+    ScanRequest,
+)
 from backend.routers.deps import CurrentUser, DbSession, StateDep, get_current_user
 from backend.routers.responses import (
     FILE_REQUEST_HEADERS,
@@ -148,7 +155,9 @@ _SCAN_ANSWERS = answers(
     },
 )
 # The running scan's Location is sent when this worker can see it (its snapshot is shared).
-_SCAN_ANSWERS[409]["headers"] = {**headers("Retry-After"), "Location": HEADERS["Location"]}
+_SCAN_ANSWERS[409].update(
+    model=ScanConflict, headers={**headers("Retry-After"), "Location": HEADERS["Location"]}
+)
 
 
 @router.post(
@@ -166,7 +175,7 @@ _SCAN_ANSWERS[409]["headers"] = {**headers("Retry-After"), "Location": HEADERS["
 )
 async def scan(
     body: ScanRequest, user: CurrentUser, db: DbSession, state: StateDep, response: Response
-) -> ScanJob:
+) -> ScanJob | JSONResponse:
     await db.close()  # waiting up to wait_sec must not hold a pooled connection
     directory = _directory(state, body.directory_path)
     try:
@@ -174,7 +183,7 @@ async def scan(
     except TooManyScans as error:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error), {"Retry-After": "60"}) from None
     except ScanRunning as busy:
-        raise _scan_running(busy) from None
+        return _scan_running(busy)
     job = await state.scan_jobs.wait(job_id, body.wait_sec)
     if job is None:  # forgotten already: only if a flood of scans pushed it out of the registry
         raise HTTPException(status.HTTP_404_NOT_FOUND, _NO_JOB)
@@ -184,16 +193,15 @@ async def scan(
     return job
 
 
-def _scan_running(busy: ScanRunning) -> HTTPException:
+def _scan_running(busy: ScanRunning) -> JSONResponse:
     running = busy.running
-    if running is None:
-        return HTTPException(status.HTTP_409_CONFLICT, str(busy), {"Retry-After": "5"})
-    detail = f"a scan of {running.directory or 'the library'} is {running.status}; try again when it ends"
-    return HTTPException(
-        status.HTTP_409_CONFLICT,
-        detail,
-        {"Retry-After": "5", "Location": f"/library/scan/{running.job_id}"},
-    )
+    answer_headers = {"Retry-After": "5"}
+    detail = str(busy)
+    if running is not None:
+        answer_headers["Location"] = f"/library/scan/{running.job_id}"
+        detail = f"a scan of {running.directory!r} is {running.status}; follow it, then try again"
+    conflict = ScanConflict(detail=detail, running=running)
+    return JSONResponse(conflict.model_dump(mode="json"), status.HTTP_409_CONFLICT, answer_headers)
 
 
 @router.get(

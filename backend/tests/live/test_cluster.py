@@ -12,6 +12,7 @@ from backend.config import Settings
 from backend.tests.conftest import redis_url
 from backend.tests.factories import UserFactory
 from backend.tests.live_server import LiveServer, next_frame, serving
+from backend.tests.music import write_music
 
 
 @dataclass
@@ -87,3 +88,40 @@ async def test_the_login_throttle_counts_across_workers(pair: Pair) -> None:
         for i in range(6)
     ]
     assert answers == [401] * 5 + [429]  # five failures in all, not five per worker
+
+
+async def test_failed_logins_count_across_workers(pair: Pair, settings: Settings) -> None:
+    users = UserFactory(pair.a.http)
+    user = await users.create()
+    wrong = {"email": user.email, "password": "not-the-password"}
+    answers = []
+    for attempt in range(settings.login_max_failures + 1):
+        worker = (pair.a, pair.b)[attempt % 2]  # alternate, as a load balancer would
+        answers.append((await worker.http.post("/auth/login", json=wrong)).status_code)
+    assert answers == [401] * settings.login_max_failures + [429]
+    blocked = await pair.a.http.post("/auth/login", json={**wrong, "password": "still-wrong"})
+    assert blocked.status_code == 429
+    assert "Retry-After" in blocked.headers
+
+
+async def test_scans_started_at_once_on_two_workers_one_runs(pair: Pair, settings: Settings) -> None:
+    library = settings.library_roots[0]
+    for folder in ("a", "b"):
+        write_music(library / folder)
+    user = await UserFactory(pair.a.http).create()
+    on_a, on_b = await asyncio.gather(
+        pair.a.http.post("/library/scan", json={"directory_path": "a", "wait_sec": 0}, headers=user.headers),
+        pair.b.http.post("/library/scan", json={"directory_path": "b", "wait_sec": 0}, headers=user.headers),
+    )
+    statuses = sorted([on_a.status_code, on_b.status_code])
+    assert statuses == [202, 409], (on_a.text, on_b.text)
+    running, refused = (on_a, on_b) if on_a.status_code == 202 else (on_b, on_a)
+    conflict = refused.json()
+    assert conflict["running"]["job_id"] == running.json()["job_id"]
+    assert conflict["running"]["status"] in ("queued", "running")
+    assert refused.headers["Location"] == f"/library/scan/{running.json()['job_id']}"
+    assert int(refused.headers["Retry-After"]) > 0
+    refused_worker = pair.b if refused is on_b else pair.a
+    followed = await refused_worker.http.get(refused.headers["Location"], headers=user.headers)
+    assert followed.status_code == 200  # the running scan is readable from the worker that refused
+    assert followed.json()["job_id"] == conflict["running"]["job_id"]

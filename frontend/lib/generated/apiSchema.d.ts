@@ -1107,6 +1107,16 @@ export interface components {
             /** Version */
             version: string;
         };
+        /**
+         * ScanConflict
+         * @description 409 from POST /library/scan: another folder's scan runs (workers sharing Redis scan one at a
+         *     time), and that scan, when this worker can see it.
+         */
+        ScanConflict: {
+            /** Detail */
+            detail: string;
+            running: components["schemas"]["ScanJob"] | null;
+        };
         /** ScanError */
         ScanError: {
             /** Error */
@@ -2664,7 +2674,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorDetail"];
+                    "application/json": components["schemas"]["ScanConflict"];
                 };
             };
             /** @description Request body too large. */
