@@ -2,14 +2,18 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 
 import ErrorAlert from "@/components/ErrorAlert";
 import EvidenceNote from "@/components/EvidenceNote";
 import ListeningNote from "@/components/ListeningNote";
 import ModelStatus from "@/components/ModelStatus";
+import { preloadAudio, unlockAudio } from "@/features/session/audioHandoff";
+import { openStartedSession } from "@/features/session/startSession";
+import { useEndOutboxFlusher } from "@/features/session/useEndOutbox";
 import { useHistoryQuery, useMeQuery, useStartSessionMutation } from "@/lib/api";
 import { SESSION_MINUTES_MAX, SESSION_MINUTES_MIN } from "@/lib/safetyLimits";
+import { useAppDispatch } from "@/stores/store";
 
 const INTENTS: { intent: string; title: string; hint: string }[] = [
   { intent: "deep focus: coding", title: "Deep focus", hint: "coding, writing, study" },
@@ -28,11 +32,21 @@ function Dashboard({ defaultMinutes }: { defaultMinutes: number }) {
   const [start, { isLoading, error }] = useStartSessionMutation();
   const { data: recent } = useHistoryQuery({ limit: 50 });
   const router = useRouter();
+  const dispatch = useAppDispatch();
+  useEndOutboxFlusher();
 
+  // Ready before the tap: the engine (loaded when the browser is idle) and the session page.
+  useEffect(() => {
+    router.prefetch("/session/");
+    return preloadAudio();
+  }, [router]);
+
+  /** One tap to sound: this tap lets audio run, and the session page it opens plays at once. */
   async function submit(event: FormEvent) {
     event.preventDefault();
+    unlockAudio();
     const result = await start({ intent: intent.trim(), duration_min: minutes });
-    if ("data" in result && result.data) router.push(`/session/?id=${result.data.session_id}`);
+    if ("data" in result && result.data) openStartedSession(result.data.session_id, dispatch, (href) => router.push(href));
   }
 
   return (

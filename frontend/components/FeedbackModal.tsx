@@ -8,10 +8,14 @@ interface Props {
   error: string | null;
   onSubmit: (rating: number | undefined, note: string) => void;
   onCancel: () => void;
+  /** The question asked (default "How was this session?"). */
+  title?: string;
+  /** What the dismiss button says (default "Keep listening"). */
+  cancelLabel?: string;
 }
 
 /** After a session: 1–5 stars and an optional note. A native <dialog> keeps focus and Escape right. */
-export default function FeedbackModal({ open, busy, error, onSubmit, onCancel }: Props) {
+export default function FeedbackModal({ open, busy, error, onSubmit, onCancel, title = "How was this session?", cancelLabel = "Keep listening" }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [rating, setRating] = useState<number | undefined>(undefined);
   const [note, setNote] = useState("");
@@ -31,7 +35,7 @@ export default function FeedbackModal({ open, busy, error, onSubmit, onCancel }:
   return (
     <dialog ref={dialog} aria-labelledby="feedback-heading" onCancel={onCancel}>
       <form onSubmit={submit}>
-        <h2 id="feedback-heading">How was this session?</h2>
+        <h2 id="feedback-heading">{title}</h2>
         <div className="stars" role="group" aria-label="Rating, 1 to 5">
           {[1, 2, 3, 4, 5].map((value) => (
             <button
@@ -56,7 +60,7 @@ export default function FeedbackModal({ open, busy, error, onSubmit, onCancel }:
           Save and finish
         </button>
         <button className="secondary" type="button" onClick={onCancel}>
-          Keep listening
+          {cancelLabel}
         </button>
       </form>
     </dialog>

@@ -1,7 +1,7 @@
 "use client";
 
 import dynamic from "next/dynamic";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useEffectEvent, useRef, useState } from "react";
 
 import { api } from "@/lib/api";
 import { describeProgress, fetchTrackBytes, TrackLoadError, type LoadProgress } from "@/lib/musicLoader";
@@ -31,16 +31,25 @@ interface Props {
   onLoaded: (track: LibraryTrack, buffer: AudioBuffer) => void;
   onRemove: () => void;
   onEntrainChange: (on: boolean) => void;
+  /** A track to load again at once (the one playing before a reload). */
+  resumeTrack?: LibraryTrack | null;
 }
 
 /** Music from the library under the session: choose, see it download and decode, pulse, remove. */
-export default function MusicPanel({ targetBpm, music, entrain, playing, onLoaded, onRemove, onEntrainChange }: Props) {
+export default function MusicPanel({ targetBpm, music, entrain, playing, onLoaded, onRemove, onEntrainChange, resumeTrack }: Props) {
   const dispatch = useAppDispatch();
   const [open, setOpen] = useState(false);
   const [load, setLoad] = useState<Load>({ phase: "idle" });
   const inFlight = useRef<AbortController | null>(null);
 
   useEffect(() => () => inFlight.current?.abort(), []);
+
+  // Only the track present when the panel first showed: later choices go through the list.
+  const [resumeOnce] = useState(resumeTrack);
+  const resume = useEffectEvent((track: LibraryTrack) => void pick(track));
+  useEffect(() => {
+    if (resumeOnce) resume(resumeOnce);
+  }, [resumeOnce]);
 
   /** A signed link may have expired since the list was fetched: ask for this track afresh. */
   async function freshTrack(track: LibraryTrack): Promise<LibraryTrack | null> {

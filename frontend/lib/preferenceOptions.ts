@@ -42,3 +42,9 @@ export const NOISE_CHOICES = choices<UserPreferences["noise"]>({
 export function labelWithHint(choice: Choice<string>): string {
   return choice.hint ? `${choice.label} — ${choice.hint}` : choice.label;
 }
+
+export const WAKE_CHIME_CHOICES = choices<UserPreferences["wake_chime"]>({
+  auto: { label: "After naps and sessions that end awake" },
+  on: { label: "After every session that runs its course" },
+  off: { label: "Never" },
+});

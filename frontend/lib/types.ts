@@ -38,6 +38,11 @@ export type PlanExplanation = Schemas["PlanExplanation"];
 /** An intent family by name, e.g. "focus" (POST /sessions/{id}/replan). */
 export type IntentFamily = Schemas["Replan"]["family"];
 export type WakeChime = UserPreferences["wake_chime"];
+export type EndReason = NonNullable<SessionRecord["end_reason"]>;
+export type Preset = Schemas["PresetOut"];
+export type PresetCreate = Schemas["PresetCreate"];
+/** GET /intents/families: a family with its name in words. */
+export type FamilyOption = Schemas["FamilyOption"];
 
 export type HealthReport = Schemas["HealthReport"];
 

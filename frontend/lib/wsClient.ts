@@ -100,15 +100,28 @@ export class SessionStreamClient {
     this.closed = true;
     this.clearWatchdog();
     if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
     this.socket?.close(1000);
     this.handlers.onStatus("offline");
+  }
+
+  /** The network is back: try now rather than when the backoff says (a live socket is left alone). */
+  reconnectNow(): void {
+    if (this.closed || this.retry === null) return;
+    clearTimeout(this.retry);
+    this.retry = null;
+    this.attempts = 0;
+    this.open();
   }
 
   private scheduleReconnect(): void {
     this.handlers.onStatus("connecting");
     const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempts);
     this.attempts += 1;
-    this.retry = setTimeout(() => this.open(), delay);
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.open();
+    }, delay);
   }
 
   private armWatchdog(): void {

@@ -4,10 +4,19 @@ import { useEffect, useRef, useState } from "react";
 
 import ErrorAlert from "@/components/ErrorAlert";
 import { useMeQuery, useUpdateMeMutation } from "@/lib/api";
-import { LISTENING_CHOICES, NEUROTYPE_CHOICES, NOISE_CHOICES } from "@/lib/preferenceOptions";
+import { LISTENING_CHOICES, NEUROTYPE_CHOICES, NOISE_CHOICES, WAKE_CHIME_CHOICES } from "@/lib/preferenceOptions";
 import { CARRIER_HZ_MAX, CARRIER_HZ_MIN, SESSION_MINUTES_MAX, SESSION_MINUTES_MIN } from "@/lib/safetyLimits";
 import type { CalibrationTone } from "@/lib/soundCheck";
 import type { Neurotype, User, UserPreferences } from "@/lib/types";
+
+const MIX: { key: "tone_volume" | "noise_volume" | "music_volume"; label: string }[] = [
+  { key: "tone_volume", label: "Beats and pulses" },
+  { key: "noise_volume", label: "Noise" },
+  { key: "music_volume", label: "Your music" },
+];
+
+const balanceWords = (balance: number): string =>
+  balance === 0 ? "centre" : `${Math.round(Math.abs(balance) * 100)}% towards the ${balance < 0 ? "left" : "right"}`;
 
 export default function SettingsPage() {
   const { data: me } = useMeQuery();
@@ -17,6 +26,7 @@ export default function SettingsPage() {
 
 function SettingsForm({ me }: { me: User }) {
   const [update, { isLoading, error, isSuccess }] = useUpdateMeMutation();
+  const [saveCap, capSaved] = useUpdateMeMutation();
   const [prefs, setPrefs] = useState<UserPreferences>(me.preferences);
   const [neurotype, setNeurotype] = useState<Neurotype>(me.neurotype);
   const [calibrating, setCalibrating] = useState(false);
@@ -34,6 +44,7 @@ function SettingsForm({ me }: { me: User }) {
     setCalibrating(true);
   }
 
+  /** The calibration ends: the cap is kept at once (only the cap; the form's other edits wait for Save). */
   function heardIt() {
     if (!tone.current) return;
     const cap = tone.current.capFromLevelNow();
@@ -41,6 +52,7 @@ function SettingsForm({ me }: { me: User }) {
     tone.current = null;
     setCalibrating(false);
     set("volume_max", cap);
+    void saveCap({ preferences: { ...me.preferences, volume_max: cap } });
   }
 
   async function checkEar(side: "left" | "right") {
@@ -71,6 +83,8 @@ function SettingsForm({ me }: { me: User }) {
         <p>
           Volume cap: <strong>{Math.round(prefs.volume_max * 100)}%</strong>
         </p>
+        {capSaved.isSuccess ? <p role="status">Your volume cap is saved.</p> : null}
+        <ErrorAlert error={capSaved.error} />
         <h2>2. Headphones check</h2>
         <p>Binaural beats need stereo headphones. Play a tone in one ear at a time:</p>
         <button className="secondary" type="button" onClick={() => checkEar("left")}>
@@ -100,6 +114,24 @@ function SettingsForm({ me }: { me: User }) {
         <label htmlFor="noise">Background noise</label>
         <select id="noise" value={prefs.noise} onChange={(e) => set("noise", e.target.value as UserPreferences["noise"])}>
           {NOISE_CHOICES.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.label}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="balance">Balance: {balanceWords(prefs.balance)}</label>
+        <input id="balance" type="range" min={-1} max={1} step={0.05} value={prefs.balance} onChange={(e) => set("balance", Number(e.target.value))} />
+        {MIX.map(({ key, label }) => (
+          <div key={key}>
+            <label htmlFor={key}>
+              {label}: {Math.round(prefs[key] * 100)}% of your cap
+            </label>
+            <input id={key} type="range" min={0} max={1} step={0.05} value={prefs[key]} onChange={(e) => set(key, Number(e.target.value))} />
+          </div>
+        ))}
+        <label htmlFor="wake-chime">A gentle chime when a session runs its course</label>
+        <select id="wake-chime" value={prefs.wake_chime} onChange={(e) => set("wake_chime", e.target.value as UserPreferences["wake_chime"])}>
+          {WAKE_CHIME_CHOICES.map((choice) => (
             <option key={choice.value} value={choice.value}>
               {choice.label}
             </option>

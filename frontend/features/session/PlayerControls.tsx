@@ -1,7 +1,7 @@
 "use client";
 
 import { CARRIER_HZ_MAX, CARRIER_HZ_MIN } from "@/lib/safetyLimits";
-import type { Layer } from "@/lib/types";
+import type { Layer, UserPreferences } from "@/lib/types";
 import { useAppDispatch, useAppSelector } from "@/stores/store";
 import BeatSlider from "./BeatSlider";
 import {
@@ -12,16 +12,20 @@ import {
   selectCarrierHz,
   selectConnection,
   selectLayers,
+  selectPauseError,
   selectRefinedCount,
+  selectSound,
   selectStatus,
   selectVolume,
   selectVolumeCap,
   volumeChanged,
+  type PlaybackStatus,
 } from "./sessionSlice";
+import type { Playback } from "./usePlayback";
 
 interface Props {
-  onPlay: () => void;
-  onPause: () => void;
+  playback: Playback;
+  savePreference: (change: Partial<UserPreferences>) => void;
 }
 
 const LAYERS: { layer: Layer; label: string }[] = [
@@ -30,10 +34,20 @@ const LAYERS: { layer: Layer; label: string }[] = [
   { layer: "ambient", label: "Ambient bed" },
 ];
 
+const STATUS_WORDS: Record<PlaybackStatus, string> = {
+  playing: "Playing",
+  starting: "Starting…",
+  paused: "Paused: the session's clock has stopped",
+  idle: "Not playing on this device; the session's clock runs",
+  ended: "Session over",
+};
+
 /** Play/pause, volume (under the cap), beat, carrier, balance and layers; each reads its own state. */
-export default function PlayerControls({ onPlay, onPause }: Props) {
+export default function PlayerControls({ playback, savePreference }: Props) {
   const dispatch = useAppDispatch();
   const status = useAppSelector(selectStatus);
+  const sound = useAppSelector(selectSound);
+  const pauseError = useAppSelector(selectPauseError);
   const connection = useAppSelector(selectConnection);
   const refinedCount = useAppSelector(selectRefinedCount);
   const volume = useAppSelector(selectVolume);
@@ -41,18 +55,24 @@ export default function PlayerControls({ onPlay, onPause }: Props) {
   const carrierHz = useAppSelector(selectCarrierHz);
   const balance = useAppSelector(selectBalance);
   const layers = useAppSelector(selectLayers);
-  const playing = status === "playing";
+  const sounding = (status === "playing" || status === "starting") && sound !== "blocked";
   return (
     <section className="panel" aria-label="Player">
       <div className="row">
-        <button className="primary" type="button" onClick={() => (playing ? onPause() : onPlay())} disabled={status === "ended"}>
-          {playing ? "Pause" : "Play"}
+        <button className="primary" type="button" onClick={sounding ? playback.pause : playback.play} disabled={status === "ended"}>
+          {sounding ? "Pause" : "Play"}
         </button>
         <span className="muted" role="status">
-          {status === "ended" ? "Session over" : playing ? "Playing" : "Paused"} · stream {connection}
+          {sound === "blocked" ? "Waiting for a tap: your browser lets sound start only after one" : STATUS_WORDS[status]} · stream{" "}
+          {connection}
           {refinedCount > 0 ? ` · refined ${refinedCount}×` : ""}
         </span>
       </div>
+      {pauseError ? (
+        <p className="error" role="alert">
+          {pauseError}
+        </p>
+      ) : null}
       <label htmlFor="volume">
         Volume {Math.round(volume * 100)}% (your cap: {Math.round(volumeCap * 100)}%)
       </label>
@@ -84,7 +104,11 @@ export default function PlayerControls({ onPlay, onPause }: Props) {
         max={1}
         step={0.05}
         value={balance}
-        onChange={(e) => dispatch(balanceChanged(Number(e.target.value)))}
+        onChange={(e) => {
+          const value = Number(e.target.value);
+          dispatch(balanceChanged(value));
+          savePreference({ balance: value });
+        }}
       />
       <fieldset>
         <legend>Layers</legend>

@@ -1,102 +1,168 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 
-import AudioVisualizer from "@/components/AudioVisualizer";
-import ErrorAlert from "@/components/ErrorAlert";
 import EvidenceNote from "@/components/EvidenceNote";
 import FeedbackModal from "@/components/FeedbackModal";
-import MusicPanel from "@/components/MusicPanel";
-import SleepTimer from "@/components/SleepTimer";
-import { errorMessage, useEndSessionMutation, useMeQuery, useSessionQuery } from "@/lib/api";
+import { errorMessage, useMeQuery, useSessionQuery } from "@/lib/api";
 import { useAppDispatch, useAppSelector } from "@/stores/store";
-import PlayerControls from "./PlayerControls";
-import SessionProgress from "./SessionProgress";
-import {
-  entrainMusicChanged,
-  selectEntrainMusic,
-  selectHasSchedule,
-  selectIsPlaying,
-  selectMusic,
-  selectSessionBpm,
-  selectSessionId,
-} from "./sessionSlice";
+import LiveSession from "./LiveSession";
+import SessionSummary from "./SessionSummary";
+import ShortcutsDialog from "./ShortcutsDialog";
+import { endedHere, ratingPromptClosed, selectEnded, selectHasSchedule, selectRatingPrompt, selectSessionId, selectSound, volumeStepped } from "./sessionSlice";
+import { useEndOutboxFlusher, useSessionEnder } from "./useEndOutbox";
+import { useLocalRecord } from "./useLocalRecord";
+import { useMediaSession } from "./useMediaSession";
+import { usePlayback } from "./usePlayback";
+import { usePreferenceSaver } from "./usePreferenceSaver";
 import { useSessionStream } from "./useSessionStream";
 import { useSessionSync } from "./useSessionSync";
+import { useShortcuts } from "./useShortcuts";
 import { useSoundEngine } from "./useSoundEngine";
+import { wantsWakeChime } from "./wakeChimePolicy";
+
+/** Which rating dialog is open: ending here, rating later, or after the schedule ran out. */
+type Rating = "end" | "rate" | "ranOut";
+
+const RATING_WORDS: Record<Rating, { title: string; cancel: string }> = {
+  end: { title: "How was this session?", cancel: "Keep listening" },
+  rate: { title: "How was this session?", cancel: "Not now" },
+  ranOut: { title: "The session is over. How was it?", cancel: "Not now" },
+};
+
+/** The server may record a session that ran out a moment after its `end` frame: read it then. */
+const REREAD_AFTER_END_MS = 1500;
 
 /**
- * One session: its progress, the player, music, sleep timer and the end. It lays out; the hooks
- * own the effects (slice sync, live stream, sound engine) and the parts that change every second
- * select the clock themselves, so a clock tick does not re-render this component.
+ * One session: live (player, plan, music, end) or, once ended on the server, its summary. The hooks
+ * own the effects (slice sync, live stream, sound, lock screen, keys, the outbox of ends) and the
+ * parts that change every second select the clock themselves, so a clock tick does not re-render
+ * this component. Failures never take the page away: a session that cannot be read again keeps
+ * playing what it has, and an end that cannot be sent is kept and sent later.
  */
 export default function SessionView({ id }: { id: number }) {
   const router = useRouter();
   const dispatch = useAppDispatch();
-  const { data: session, error: loadError } = useSessionQuery(id);
+  const { data: session, error: loadError, refetch } = useSessionQuery(id);
   const { data: me } = useMeQuery();
-  const [endSession, { isLoading: ending, error: endError }] = useEndSessionMutation();
-  const [feedbackOpen, setFeedbackOpen] = useState(false);
+  useEndOutboxFlusher();
   useSessionSync(session, me);
-  const sound = useSoundEngine(session);
-  useSessionStream(session, { onRefined: sound.followRefined, onEnd: sound.silence });
+  const live = session ? session.ended_at === null : false;
+  const sound = useSoundEngine(wantsWakeChime(me?.preferences.wake_chime, session?.explanation));
+  useSessionStream(session?.id, live);
+  useLocalRecord();
+  const playback = usePlayback(id);
+  const savePreference = usePreferenceSaver(me);
+  const ender = useSessionEnder(id);
   const loadedId = useAppSelector(selectSessionId);
   const hasSchedule = useAppSelector(selectHasSchedule);
-  const playing = useAppSelector(selectIsPlaying);
-  const music = useAppSelector(selectMusic);
-  const entrainMusic = useAppSelector(selectEntrainMusic);
-  const targetBpm = useAppSelector(selectSessionBpm);
+  const ended = useAppSelector(selectEnded);
+  const ratingPrompt = useAppSelector(selectRatingPrompt);
+  const soundState = useAppSelector(selectSound);
+  const [dialog, setDialog] = useState<Rating | null>(null);
+  const [sending, setSending] = useState(false);
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  const rating: Rating | null = dialog ?? (ratingPrompt ? "ranOut" : null);
 
-  async function finish(rating: number | undefined, note: string) {
-    const result = await endSession({ id, rating, feedback_note: note.trim() || undefined });
-    if ("data" in result && result.data) {
-      sound.silence();
-      router.push("/history/");
+  useMediaSession(session?.explanation?.reading.label ?? "", live && !ended, playback);
+  const shortcuts = useMemo(
+    () => ({ toggle: playback.toggle, volume: (direction: 1 | -1) => dispatch(volumeStepped(direction)), help: () => setShortcutsOpen(true) }),
+    [playback, dispatch],
+  );
+  useShortcuts(live && !ended, shortcuts);
+
+  // Back online: read the session again (its end, its pause) without a reload.
+  useEffect(() => {
+    const reread = (): void => void refetch();
+    window.addEventListener("online", reread);
+    return () => window.removeEventListener("online", reread);
+  }, [refetch]);
+
+  // Ended by the stream (ran out, or ended elsewhere): the stored session says how.
+  useEffect(() => {
+    if (!ended || !live || ender.pending) return;
+    const timer = setTimeout(() => void refetch(), REREAD_AFTER_END_MS);
+    return () => clearTimeout(timer);
+  }, [ended, live, ender.pending, refetch]);
+
+  const closeRating = useCallback(() => {
+    setDialog(null);
+    setRefusal(null);
+    dispatch(ratingPromptClosed());
+  }, [dispatch]);
+
+  async function submitRating(stars: number | undefined, note: string) {
+    const endingHere = rating === "end";
+    if (endingHere) dispatch(endedHere()); // the sound fades out now, whether or not the server hears it
+    setSending(true);
+    const outcome = await ender.end({ rating: stars, feedback_note: note.trim() || undefined });
+    setSending(false);
+    if (outcome === "refused") {
+      setRefusal("This session was already ended with a different rating or note.");
+      return;
     }
+    closeRating();
+    if (outcome === "sent" && endingHere) router.push("/history/");
   }
 
-  if (loadError) return <ErrorAlert error={loadError} />;
-  if (!session || !hasSchedule || loadedId !== id) return <p className="muted">Loading session…</p>;
+  function dismissRating() {
+    // A session that ran out is ended even unrated (the server may have recorded it already).
+    if (rating === "ranOut") void ender.end({});
+    closeRating();
+  }
 
+  if (!session) {
+    if (!loadError) return <p className="muted">Loading session…</p>;
+    return (
+      <section className="panel" role="alert">
+        <p className="error">This session could not be loaded: {errorMessage(loadError)}</p>
+        <button className="secondary" type="button" onClick={() => void refetch()}>
+          Try again
+        </button>
+      </section>
+    );
+  }
+  if (loadedId !== id || !hasSchedule || !me) return <p className="muted">Loading session…</p>;
+
+  const words = rating ? RATING_WORDS[rating] : RATING_WORDS.end;
   return (
     <>
-      <section className="panel" aria-labelledby="session-heading">
-        <h1 id="session-heading">{session.intent}</h1>
-        <SessionProgress />
-        <AudioVisualizer readSpectrum={playing ? sound.readSpectrum : null} reducedMotion={me?.preferences.reduced_motion ?? false} />
-        {session.ended_at ? (
-          <p className="muted">This session has ended{session.rating ? ` — you rated it ${session.rating}/5` : ""}.</p>
-        ) : (
-          <button className="secondary" type="button" onClick={() => setFeedbackOpen(true)}>
-            End session
-          </button>
-        )}
-      </section>
-      {session.ended_at ? null : (
-        <>
-          <PlayerControls onPlay={sound.play} onPause={sound.pause} />
-          <MusicPanel
-            targetBpm={targetBpm}
-            music={music}
-            entrain={entrainMusic}
-            playing={playing}
-            onLoaded={sound.playTrack}
-            onRemove={sound.removeTrack}
-            onEntrainChange={(on) => dispatch(entrainMusicChanged(on))}
-          />
-          <section className="panel">
-            <SleepTimer active={playing} onExpire={sound.fadeToSleep} />
-          </section>
-        </>
+      {loadError ? (
+        <p className="panel" role="status">
+          The server cannot be reached right now ({errorMessage(loadError)}); the session plays on from what it has.
+          {soundState !== "off" ? (
+            <button className="secondary" type="button" onClick={playback.pause}>
+              Stop the sound
+            </button>
+          ) : null}
+        </p>
+      ) : null}
+      {live ? (
+        <LiveSession
+          session={session}
+          me={me}
+          sound={sound}
+          playback={playback}
+          savePreference={savePreference}
+          endPending={ender.pending}
+          onEnd={() => setDialog("end")}
+          onShortcuts={() => setShortcutsOpen(true)}
+        />
+      ) : (
+        <SessionSummary session={session} ratingPending={ender.pending} onRate={() => setDialog("rate")} />
       )}
       <FeedbackModal
-        open={feedbackOpen}
-        busy={ending}
-        error={endError ? errorMessage(endError) : null}
-        onSubmit={finish}
-        onCancel={() => setFeedbackOpen(false)}
+        open={rating !== null}
+        busy={sending}
+        error={refusal}
+        title={words.title}
+        cancelLabel={words.cancel}
+        onSubmit={(stars, note) => void submitRating(stars, note)}
+        onCancel={dismissRating}
       />
+      <ShortcutsDialog open={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />
       <EvidenceNote />
     </>
   );

@@ -9,10 +9,11 @@ import type { SessionState } from "./sessionSlice";
 /** The engine verbs the controls drive. */
 export type EngineControls = Pick<
   SoundEngine,
-  "setCarrier" | "setVolumeCap" | "setBalance" | "setMusicEntrainment" | "setBeatOverride" | "setLayerEnabled"
+  "setCarrier" | "setVolumeCap" | "setBalance" | "setMusicEntrainment" | "setBeatOverride" | "setLayerEnabled" | "setMix"
 >;
 
 const SCHEDULE_LAYERS = ["binaural", "isochronic", "ambient"] as const;
+const MIX_PARTS = ["tone", "noise", "music"] as const;
 
 /** `SoundEngine.start`'s options for the slice's controls, resuming at `atSec`. */
 export function startOptions(state: SessionState, atSec: number): StartOptions {
@@ -21,7 +22,8 @@ export function startOptions(state: SessionState, atSec: number): StartOptions {
     carrierHz: state.carrierHz,
     volumeCap: state.volume,
     balance: state.balance,
-    layers: state.layers,
+    layers: { ...state.layers, noise: state.noiseOn },
+    mix: state.mix,
     entrainMusic: state.entrainMusic,
   };
 }
@@ -41,5 +43,9 @@ export function applyControlChanges(engine: EngineControls, before: SessionState
   if (after.beat !== before.beat) applyBeat(engine, after.beat);
   if (after.layers !== before.layers) {
     for (const layer of SCHEDULE_LAYERS) engine.setLayerEnabled(layer, after.layers[layer]);
+  }
+  if (after.noiseOn !== before.noiseOn) engine.setLayerEnabled("noise", after.noiseOn);
+  if (after.mix !== before.mix) {
+    for (const part of MIX_PARTS) if (after.mix[part] !== before.mix[part]) engine.setMix(part, after.mix[part]);
   }
 }

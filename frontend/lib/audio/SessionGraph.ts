@@ -28,7 +28,7 @@ import { MusicBed } from "./MusicBed";
 import type { MusicPlan } from "./musicPlan";
 import { NOISE_LOOP_SEC, seamlessNoise } from "./noise";
 import { OwnedNodes } from "./ownership";
-import { balanceGains, type EngineLayer, type EngineSettings } from "./engineSettings";
+import { balanceGains, type EngineLayer, type EngineSettings, type MixPart } from "./engineSettings";
 import { amplitudeModulation, pulseGate } from "./shapers";
 
 /**
@@ -41,10 +41,14 @@ import { amplitudeModulation, pulseGate } from "./shapers";
  *            ├─ (−rate·½) ─ oscL ┴ merge L/R ─ binauralLevel ─ binauralEnable ──────────┐
  *            └─ monoOsc ─┬─ isoGate(gain ← pulseShaper ← rateOsc) ─ isoLevel ─ isoEnable ─┤
  *                        └─ toneAM(gain ← amShaper ← rateOsc) ─ ambientToneLevel ─ ambientEnable ─┤
+ *                                                                          toneMix (mix.tone) ─┤
  *   pink/brown loops ─ colour levels ─ noiseMix ─┬─ noiseDry ───────────────────── noiseEnable ─┤
  *                                                └─ noiseAM ─ noiseWet ─ ambientNoiseEnable ─┘ │
- *   MusicBed (track; its AM ← amShaper) ───────────────────────────── musicInput (enable) ───────┤
+ *                                                                      noiseVolume (mix.noise) ─┤
+ *   MusicBed (track; its AM ← amShaper) ─ musicInput (enable) ─ musicVolume (mix.music) ────────┤
  *   bus (stereo) ─ split ─ left/right balance ─ merge ─ fade (0..1) ─ cap (≤ volumeCap) ─ out + analyser
+ *
+ * The mix levels are 0..1 and sit before the cap, so nothing they do can pass it.
  *
  * Binaural layout is symmetric: left = carrier − beat/2, right = carrier + beat/2, so the pitch
  * you hear stays at the carrier while the difference is exactly the step's beat frequency.
@@ -62,6 +66,7 @@ export class SessionGraph {
   /** The ambient AM curve (1 − depth … 1 at the step's rate), shared with the music bed. */
   private readonly amShaper: WaveShaper;
   private readonly musicInput: Gain;
+  private readonly mixLevels: Record<MixPart, Gain>;
   private readonly scheduleBindings: Binding[];
   private music: MusicBed | null = null;
   private readonly retiringMusic = new Map<MusicBed, ReturnType<typeof setTimeout>>();
@@ -84,6 +89,11 @@ export class SessionGraph {
     const bus = gain(1);
     bus.channelCount = 2;
     bus.channelCountMode = "explicit";
+    const toneMix = gain(clamp(settings.mix.tone, 0, 1));
+    const noiseVolume = gain(clamp(settings.mix.noise, 0, 1));
+    const musicVolume = gain(clamp(settings.mix.music, 0, 1));
+    for (const level of [toneMix, noiseVolume, musicVolume]) level.connect(bus);
+    this.mixLevels = { tone: toneMix, noise: noiseVolume, music: musicVolume };
 
     this.carrier = own(new Signal({ context, value: settings.carrierHz, units: "frequency" }));
     const rate = own(new Signal({ context, value: 1 }));
@@ -105,7 +115,7 @@ export class SessionGraph {
     oscRight.connect(binauralMerge, 0, 1);
     const binauralLevel = gain(0);
     const binauralEnable = gain(enabled("binaural"));
-    binauralMerge.chain(binauralLevel, binauralEnable, bus);
+    binauralMerge.chain(binauralLevel, binauralEnable, toneMix);
 
     // One sine at the rate drives both the isochronic gate and the ambient AM, in phase.
     const monoOsc = sine();
@@ -121,14 +131,14 @@ export class SessionGraph {
     pulseShaper.connect(isoGate.gain);
     const isoLevel = gain(0);
     const isoEnable = gain(enabled("isochronic"));
-    monoOsc.chain(isoGate, isoLevel, isoEnable, bus);
+    monoOsc.chain(isoGate, isoLevel, isoEnable, toneMix);
 
     // Ambient without noise still needs a sound to carry the rate: the carrier, gently modulated.
     const toneAm = gain(0);
     this.amShaper.connect(toneAm.gain);
     const ambientToneLevel = gain(0);
     const ambientEnable = gain(enabled("ambient"));
-    monoOsc.chain(toneAm, ambientToneLevel, ambientEnable, bus);
+    monoOsc.chain(toneAm, ambientToneLevel, ambientEnable, toneMix);
 
     // Noise: two seamless loops crossfaded by colour; dry under tonal layers, modulated in ambient.
     const pinkLoop = own(new ToneBufferSource({ context, url: seamlessNoise(context, "pink"), loop: true }));
@@ -146,10 +156,10 @@ export class SessionGraph {
     const noiseEnable = gain(enabled("noise"));
     noiseMix.chain(noiseDry, noiseEnable);
     noiseMix.chain(noiseAm, noiseWet, ambientNoiseEnable, noiseEnable);
-    noiseEnable.connect(bus);
+    noiseEnable.connect(noiseVolume);
 
     this.musicInput = gain(enabled("music"));
-    this.musicInput.connect(bus);
+    this.musicInput.connect(musicVolume);
 
     // Master: per-ear balance, then the fade envelope, then the hard cap.
     const split = own(new Split({ context, channels: 2 }));
@@ -232,6 +242,12 @@ export class SessionGraph {
   setEnabled(layer: EngineLayer, on: boolean, atSec: number): void {
     if (this.isDisposed) return;
     for (const g of this.enables[layer]) glideTo(g.gain, on ? 1 : 0, atSec, LAYER_TOGGLE_SEC);
+  }
+
+  /** Glides one part of the mix (beats and pulses, noise, music) to `level`, 0..1 under the cap. */
+  setMix(part: MixPart, level: number, atSec: number): void {
+    if (this.isDisposed) return;
+    glideTo(this.mixLevels[part].gain, clamp(level, 0, 1), atSec, CONTROL_GLIDE_SEC);
   }
 
   setBalance(balance: number, atSec: number): void {

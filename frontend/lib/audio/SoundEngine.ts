@@ -15,7 +15,7 @@ import {
 } from "./levels";
 import { planMusic, type MusicInfo, type MusicOptions } from "./musicPlan";
 import { SessionGraph } from "./SessionGraph";
-import { ENGINE_LAYERS, type EngineLayer, type EngineSettings } from "./engineSettings";
+import { ENGINE_LAYERS, MIX_PARTS, type EngineLayer, type EngineSettings, type MixPart } from "./engineSettings";
 
 export interface StartOptions {
   /** Position in the session to start from, in seconds (resuming mid-session). Default 0. */
@@ -28,6 +28,8 @@ export interface StartOptions {
   balance?: number;
   /** Layers the user switched off stay silent; missing entries are on. */
   layers?: Partial<Record<EngineLayer, boolean>>;
+  /** Levels of beats and pulses, noise and music, 0..1 under the cap; missing parts are 1. */
+  mix?: Partial<Record<MixPart, number>>;
   /** Master fade-in from silence, default 3 s. Live it is never shorter; offline it may be 0. */
   fadeInSec?: number;
   /** Modulate the music under every layer (true) or only during ambient steps (false, default). */
@@ -63,13 +65,13 @@ export class SoundEngine {
     volumeCap: DEFAULT_VOLUME_CAP,
     balance: 0,
     layers: { binaural: true, isochronic: true, ambient: true, noise: true, music: true },
+    mix: { tone: 1, noise: 1, music: 1 },
     entrainMusic: false,
   };
   private music: { options: MusicOptions; buffer: AudioBuffer } | null = null;
   private musicToken = 0;
   /** A beat set by hand (the schedule's rate curve is not followed while set), or null. */
   private beatOverrideHz: number | null = null;
-  private paused = false;
   /** Graphs fading out after stop/restart, disposed when their fade ends (or at `dispose`). */
   private readonly retiring = new Map<SessionGraph, () => void>();
   private isDisposed = false;
@@ -86,14 +88,9 @@ export class SoundEngine {
     return graphs.flatMap((graph) => graph.ownedNodes());
   }
 
-  /** True while a session is playing (or paused by the user), false once stopped. */
+  /** True while a session is playing, false once stopped. */
   get isActive(): boolean {
     return this.graph !== null;
-  }
-
-  /** True when the user paused: lifecycle handlers must not resume behind their back. */
-  get isPaused(): boolean {
-    return this.paused;
   }
 
   /**
@@ -111,6 +108,7 @@ export class SoundEngine {
         EngineLayer,
         boolean
       >,
+      mix: Object.fromEntries(MIX_PARTS.map((p) => [p, clamp(options.mix?.[p] ?? this.settings.mix[p], 0, 1)])) as Record<MixPart, number>,
       entrainMusic: options.entrainMusic ?? this.settings.entrainMusic,
     };
     if (this.graph) this.retire(this.graph, RESTART_FADE_SEC);
@@ -125,7 +123,6 @@ export class SoundEngine {
     const fadeInSec = this.context.isOffline ? requestedFadeSec : Math.max(FADE_IN_MIN_SEC, requestedFadeSec);
     this.graph = graph;
     this.schedule = schedule;
-    this.paused = false;
     this.anchor = { ctxSec: startCtx, sessionSec: options.atSec ?? 0 };
     graph.start(startCtx, fadeInSec);
     this.pin(this.allBindings(graph), startCtx);
@@ -179,6 +176,13 @@ export class SoundEngine {
     if (this.isDisposed) return;
     this.settings.balance = clamp(balance, -1, 1);
     this.graph?.setBalance(this.settings.balance, this.context.now());
+  }
+
+  /** Levels one part of the sound (beats and pulses, noise, music), 0..1 under the hard cap. */
+  setMix(part: MixPart, level: number): void {
+    if (this.isDisposed) return;
+    this.settings.mix[part] = clamp(level, 0, 1);
+    this.graph?.setMix(part, this.settings.mix[part], this.context.now());
   }
 
   setLayerEnabled(layer: EngineLayer, on: boolean): void {
@@ -287,7 +291,6 @@ export class SoundEngine {
   async stop(fadeOutSec = FADE_OUT_MIN_SEC): Promise<void> {
     const graph = this.graph;
     this.graph = null;
-    this.paused = false;
     if (graph) await this.retire(graph, Math.max(FADE_OUT_MIN_SEC, fadeOutSec));
   }
 
@@ -302,23 +305,10 @@ export class SoundEngine {
     for (const finish of [...this.retiring.values()]) finish();
   }
 
-  /** Resumes a context the browser suspended (tab hidden, device slept), unless the user paused. */
+  /** Resumes a context the browser suspended (tab hidden, device slept) while this engine plays. */
   async resume(): Promise<void> {
-    if (!this.graph || this.paused || this.context.isOffline || this.context.state === "running") return;
+    if (!this.graph || this.context.isOffline || this.context.state === "running") return;
     await this.context.resume();
-  }
-
-  /** Suspends the live context (lock-screen pause); `play` resumes where it was. */
-  async pause(): Promise<void> {
-    if (!this.graph || this.context.isOffline) return;
-    this.paused = true;
-    await (this.context.rawContext as AudioContext).suspend();
-  }
-
-  async play(): Promise<void> {
-    if (this.isDisposed) return;
-    this.paused = false;
-    await this.resume();
   }
 
   private sessionAt(ctxSec: number): number {

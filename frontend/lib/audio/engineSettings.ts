@@ -1,4 +1,4 @@
-/** What the listener sets on the engine, beside the schedule: layers, carrier, cap, balance. */
+/** What the listener sets on the engine, beside the schedule: layers, mix, carrier, cap, balance. */
 import { clamp } from "../safetyLimits";
 import type { Layer } from "../types";
 
@@ -7,11 +7,17 @@ export type EngineLayer = Layer | "noise" | "music";
 
 export const ENGINE_LAYERS: readonly EngineLayer[] = ["binaural", "isochronic", "ambient", "noise", "music"];
 
+/** What `setMix` levels, each 0..1 before the hard cap: beats and pulses, the noise bed, the music. */
+export type MixPart = "tone" | "noise" | "music";
+
+export const MIX_PARTS: readonly MixPart[] = ["tone", "noise", "music"];
+
 export interface EngineSettings {
   carrierHz: number;
   volumeCap: number;
   balance: number;
   layers: Record<EngineLayer, boolean>;
+  mix: Record<MixPart, number>;
   entrainMusic: boolean;
 }
 

@@ -4,8 +4,10 @@
  * (the signal graph).
  */
 export { decodeTrack } from "./decodeTrack";
-export { installLifecycleHandlers, type LifecycleMetadata } from "./lifecycle";
+export { installLifecycleHandlers } from "./lifecycle";
+export { liveContextRunning, resumeLiveContext } from "./liveContext";
 export type { MusicInfo, MusicOptions } from "./musicPlan";
 export { renderOffline, type OfflineRenderOptions, type RenderedAudio } from "./offline";
-export type { EngineLayer } from "./engineSettings";
+export type { EngineLayer, MixPart } from "./engineSettings";
 export { SoundEngine, type MusicResult, type StartOptions } from "./SoundEngine";
+export { playWakeChime, WAKE_CHIME_SEC } from "./wakeChime";

@@ -81,7 +81,7 @@ test("sign up, play a focus session that measures right, end it with a rating", 
   await page.getByRole("button", { name: "Start session" }).click();
   await page.waitForURL(/\/session\/\?id=\d+/);
   await page.waitForFunction(() => window.neurotune?.schedule !== undefined);
-  await page.getByRole("button", { name: "Play" }).click();
+  await page.getByRole("button", { name: "Pause" }).waitFor(); // Start was the tap that started the sound
   await page.waitForTimeout(1500); // the chart's "now" marker and the visualizer move
   await page.screenshot({ path: path.join(shots, "05-session.png"), fullPage: true });
 
@@ -144,9 +144,7 @@ test("keyboard alone: sign in, pick an intent, start and play; readable at 200% 
   await page.getByRole("button", { name: "Start session" }).focus();
   await page.keyboard.press("Enter");
   await page.waitForURL(/\/session\/\?id=\d+/);
-  await page.getByRole("button", { name: "Play" }).focus();
-  await page.keyboard.press("Enter");
-  await page.getByRole("button", { name: "Pause" }).waitFor();
+  await page.getByRole("button", { name: "Pause" }).waitFor(); // Enter on Start was the gesture that started the sound
 
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px at 640px width`);

@@ -8,10 +8,12 @@ import reducer, {
   clockTicked,
   initialSessionState,
   layerToggled,
+  mixChanged,
+  noiseSwitched,
   selectBeat,
   selectSchedule,
   selectSessionBpm,
-  sessionLoaded,
+  sessionOpened,
   volumeChanged,
   type SessionState,
 } from "@/features/session/sessionSlice";
@@ -34,23 +36,27 @@ function recordingEngine(): { engine: EngineControls; calls: string[] } {
     setMusicEntrainment: record("setMusicEntrainment"),
     setBeatOverride: record("setBeatOverride"),
     setLayerEnabled: record("setLayerEnabled"),
+    setMix: record("setMix"),
   };
   return { engine, calls };
 }
 
-const loaded: SessionState = reducer(initialSessionState, sessionLoaded({ sessionId: 1, schedule, elapsedSec: 100 }));
+const loaded: SessionState = reducer(
+  initialSessionState,
+  sessionOpened({ sessionId: 1, schedule, clock: { anchorSec: 100, anchorMs: 0, running: true }, paused: false, ended: false }, 0),
+);
 
 describe("the engine follows the controls", () => {
   it("is told nothing on a clock tick", () => {
     const { engine, calls } = recordingEngine();
-    applyControlChanges(engine, loaded, reducer(loaded, clockTicked(101)));
+    applyControlChanges(engine, loaded, reducer(loaded, clockTicked(1000)));
     expect(calls).toEqual([]);
   });
 
   it("is told exactly what changed", () => {
     const { engine, calls } = recordingEngine();
     let state = loaded;
-    for (const action of [carrierChanged(250), volumeChanged(0.2), layerToggled("ambient")]) {
+    for (const action of [carrierChanged(250), volumeChanged(0.2), layerToggled("ambient"), noiseSwitched(false), mixChanged({ part: "music", value: 0.4 })]) {
       const next = reducer(state, action);
       applyControlChanges(engine, state, next);
       state = next;
@@ -61,6 +67,8 @@ describe("the engine follows the controls", () => {
       "setLayerEnabled(binaural, true)",
       "setLayerEnabled(isochronic, true)",
       "setLayerEnabled(ambient, false)",
+      "setLayerEnabled(noise, false)",
+      "setMix(music, 0.4)",
     ]);
   });
 
@@ -74,14 +82,14 @@ describe("the engine follows the controls", () => {
 
   it("starts at the slice's volume, under its cap", () => {
     const options = startOptions(reducer(loaded, volumeChanged(0.3)), 42);
-    expect(options).toMatchObject({ atSec: 42, volumeCap: 0.3, carrierHz: 200, balance: 0 });
+    expect(options).toMatchObject({ atSec: 42, volumeCap: 0.3, carrierHz: 200, balance: 0, layers: { noise: true }, mix: { tone: 1, noise: 1, music: 1 } });
   });
 });
 
 describe("the session selectors", () => {
   it("keep their answers when only the clock moves", () => {
     const root = { session: loaded };
-    const ticked = { session: reducer(loaded, clockTicked(101)) };
+    const ticked = { session: reducer(loaded, clockTicked(1000)) };
     expect(selectSchedule(ticked)).toBe(selectSchedule(root));
     expect(selectBeat(ticked)).toBe(selectBeat(root));
     expect(selectSessionBpm(ticked)).toBe(80);

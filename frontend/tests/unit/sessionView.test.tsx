@@ -10,7 +10,7 @@ import { Provider } from "react-redux";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import SessionView from "@/features/session/SessionView";
-import { clockTicked, layerToggled, statusChanged } from "@/features/session/sessionSlice";
+import { clockTicked, layerToggled, soundChanged } from "@/features/session/sessionSlice";
 import { api } from "@/lib/api";
 import type { SessionRecord, User } from "@/lib/types";
 import { makeStore, type AppStore } from "@/stores/store";
@@ -111,7 +111,8 @@ describe("the session page", () => {
 
   it("does not re-render on a clock tick; the timer and the beat slider do", () => {
     const before = renders.sessionView;
-    for (const elapsedSec of [61, 62, 63, 64, 65]) act(() => store.dispatch(clockTicked(elapsedSec)));
+    const startedMs = Date.parse(session.started_at);
+    for (const elapsedSec of [61, 62, 63, 64, 65]) act(() => store.dispatch(clockTicked(startedMs + elapsedSec * 1000)));
     expect(container.textContent).toContain("1:05 elapsed");
     expect(container.querySelector("#beat-label")?.textContent).toContain("10.0 Hz");
     expect(renders.sessionView).toBe(before);
@@ -119,7 +120,7 @@ describe("the session page", () => {
 
   it("re-renders for what it shows itself (so the counter does see renders)", () => {
     const before = renders.sessionView;
-    act(() => store.dispatch(statusChanged("playing")));
+    act(() => store.dispatch(soundChanged("on")));
     expect(renders.sessionView).toBeGreaterThan(before);
   });
 

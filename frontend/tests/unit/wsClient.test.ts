@@ -11,6 +11,7 @@ function frame(seq: number, type: FrameType, streamId = "s1"): ModulationUpdate 
     type,
     server_time: 0,
     elapsed_sec: 0,
+    paused: false,
     lookahead_sec: 10,
     total_duration_sec: 600,
     steps: [],
