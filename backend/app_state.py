@@ -1,8 +1,9 @@
 """What one running app holds, how it is put together at start-up and taken apart at shutdown.
 
 `start_app_state` builds everything in dependency order: the database (migrated, seeded), Redis if
-configured (shared state for several workers), the live hub and its sweeper, the model's process
-and its queue, the library, the security parts. `stop_app_state` closes them in reverse.
+configured (shared state for several workers), the live hub and its sweeper, the model (its own
+process, or the model workers' over Redis) and its queue, the library, the security parts.
+`stop_app_state` closes them in reverse.
 """
 
 import logging
@@ -23,7 +24,9 @@ from backend.live.modulation_loop import ModulationLoop
 from backend.live.sweeper import SessionSweeper
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
-from backend.llm_engine.model_queue import ModelQueue, QueueLimits
+from backend.llm_engine.model_host import ModelHost
+from backend.llm_engine.model_queue import ModelQueue, model_queue
+from backend.llm_engine.worker_client import ModelWorkerClient
 from backend.security.login_throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from backend.security.passwords import PasswordWork
 from backend.services.bootstrap import prepare_database
@@ -47,23 +50,17 @@ class AppState:
     modulation_loop: ModulationLoop
     library_roots: LibraryRoots
     scan_jobs: ScanJobs
-    llm: ModelClient
+    llm: ModelHost
     schedules: ScheduleEngine
 
 
-def model_queue(settings: Settings) -> ModelQueue:
-    """Turns on the one model: waiting callers first, then background refinements; users in turn."""
-    return ModelQueue(
-        {
-            "interactive": QueueLimits(
-                lane_max=settings.llm_queue_max, per_user_max=settings.llm_queue_per_user
-            ),
-            # The modulation loop admits at most refine_max_pending, one per user; the slack
-            # covers a superseded refinement still leaving the queue.
-            "background": QueueLimits(lane_max=settings.refine_max_pending + 1, per_user_max=2),
-        },
-        typical_turn_sec=settings.llm_deadline_sec / 4,
-    )
+def _model_host(settings: Settings) -> tuple[ModelHost, ModelQueue]:
+    """The model in a process of this app's own, or (NEUROTUNE_MODEL_WORKER) the model workers'
+    over Redis, never loaded here; then their queue orders the turns, and this one only bounds."""
+    if not settings.model_worker:
+        return ModelClient(settings), model_queue(settings)
+    bounds = settings.llm_queue_max + settings.refine_max_pending + 1
+    return ModelWorkerClient(settings), model_queue(settings, concurrency=max(1, bounds))
 
 
 def _throttle(settings: Settings, redis: RedisState | None) -> Throttle:
@@ -99,10 +96,10 @@ async def start_app_state(settings: Settings) -> AppState:
         interval_sec=settings.session_sweep_interval_sec,
     )
     sweeper.start()
-    llm = ModelClient(settings)
+    llm, queue = _model_host(settings)
     llm.start_loading()  # in the background: the planner answers until the model is ready
     schedules = ScheduleEngine(
-        llm, model_queue(settings), deadline_sec=settings.llm_deadline_sec, cache_size=settings.llm_cache_size
+        llm, queue, deadline_sec=settings.llm_deadline_sec, cache_size=settings.llm_cache_size
     )
     library_roots = LibraryRoots(settings.library_roots)
     library_roots.ensure_default()

@@ -1,5 +1,6 @@
-"""The `neurotune` command: `serve` runs the app, `init-db` migrates and seeds the database, `scan DIR`
-indexes a music folder, `openapi` prints the API's document (the web app's types are generated from it)."""
+"""The `neurotune` command: `serve` runs the app (`--workers N` on Redis), `model-worker` serves the
+model to them, `init-db` migrates and seeds the database, `scan DIR` indexes a music folder, and
+`openapi` prints the API's document (the web app's types are generated from it)."""
 
 import argparse
 import asyncio
@@ -42,17 +43,50 @@ def _openapi(settings: Settings, output: str | None) -> None:
             handle.write(document)
 
 
-def _serve(settings: Settings, host: str, port: int, reload: bool) -> None:
+def _serve(settings: Settings, host: str, port: int, reload: bool, workers: int) -> None:
+    """One process (the embedded default), or `workers` sharing Redis; then one model worker for
+    them all, unless NEUROTUNE_MODEL_WORKER says one runs elsewhere."""
+    import os
+    import subprocess
+    import sys
+
     import uvicorn
 
-    uvicorn.run(
-        "backend.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        reload=reload,
-        log_level=settings.log_level.lower(),
-    )
+    model_worker = None
+    if workers > 1:
+        if settings.redis_url is None:
+            raise SystemExit(
+                "--workers needs NEUROTUNE_REDIS_URL: workers share live sessions, the login throttle and "
+                "scans through Redis (README: Several workers and hosts)"
+            )
+        _init_db(settings)  # once, before the workers start (each would otherwise migrate at once)
+        if not settings.model_worker and settings.llm_model != "none":
+            print(f"starting one model worker for the {workers} web workers")
+            os.environ["NEUROTUNE_MODEL_WORKER"] = "true"  # inherited by the web workers
+            model_worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "model-worker"])
+    try:
+        uvicorn.run(
+            "backend.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            reload=reload,
+            workers=workers if workers > 1 else None,
+            log_level=settings.log_level.lower(),
+        )
+    finally:
+        if model_worker is not None:
+            model_worker.terminate()
+            model_worker.wait(30)
+
+
+def _model_worker(settings: Settings) -> None:
+    from backend.llm_engine.model_worker import serve_model_worker
+
+    try:
+        asyncio.run(serve_model_worker(settings))
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,6 +97,15 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default=settings.host)
     serve.add_argument("--port", type=int, default=settings.port)
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="web worker processes (more than 1 needs NEUROTUNE_REDIS_URL; one model worker serves them)",
+    )
+    commands.add_parser(
+        "model-worker", help="serve the model to every web worker sharing NEUROTUNE_REDIS_URL (one per host)"
+    )
     commands.add_parser("init-db", help="migrate the database to the current schema and seed it")
     scan = commands.add_parser("scan", help="index a music folder inside a library root (incremental)")
     scan.add_argument("directory", help="the folder to scan, relative to the current directory")
@@ -84,8 +127,12 @@ def main(argv: list[str] | None = None) -> None:
         _prepare_model(settings)
     elif args.command == "openapi":
         _openapi(settings, args.output)
+    elif args.command == "model-worker":
+        _model_worker(settings)
     else:
-        _serve(settings, args.host, args.port, args.reload)
+        if args.workers < 1:
+            parser.error("--workers must be at least 1")
+        _serve(settings, args.host, args.port, args.reload, args.workers)
 
 
 if __name__ == "__main__":

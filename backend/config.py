@@ -8,7 +8,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -125,6 +125,17 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Requests one user may have waiting for the model (more: 503)."
     )
     llm_cache_size: int = Field(default=256, ge=0, description="Generated schedules kept for reuse.")
+    model_worker: bool = Field(
+        default=False,
+        description="Send model work over Redis to `neurotune model-worker` instead of loading the model "
+        "in this process (one model per host). Needs redis_url.",
+    )
+    model_worker_accept_sec: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="A request no model worker has taken within this leaves the planner's schedule.",
+    )
     web_dir: Path = Field(
         default=Path(__file__).resolve().parent.parent / "frontend" / "out",
         description="The built web app (next build's static export), served on the API's port.",
@@ -145,6 +156,14 @@ class Settings(BaseSettings):
         default=6 * 3600, ge=60, le=7 * 24 * 3600, description="Lifetime of the signed stream URLs."
     )
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _model_worker_needs_redis(self) -> "Settings":
+        if self.model_worker and self.redis_url is None:
+            raise ValueError(
+                "NEUROTUNE_MODEL_WORKER=true needs NEUROTUNE_REDIS_URL (the model worker's queue)"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.app_state import model_queue
 from backend.config import Settings
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.decoder import LoadedModel, load_model
 from backend.llm_engine.engine import ScheduleEngine
+from backend.llm_engine.model_queue import model_queue
 from backend.llm_engine.model_store import GGUF_MEMBER, WHEEL_REQUIREMENT, bundled_model_dir, is_prepared
 from backend.llm_engine.prompts import render_prompt
 from backend.schedules.hold import HoldBounds

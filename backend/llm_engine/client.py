@@ -18,17 +18,17 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from backend.config import Settings
 from backend.llm_engine.decoder import DecodeCancelled, DecodeResult
+from backend.llm_engine.model_host import ModelStatus
 from backend.llm_engine.model_process import ModelOptions, serve_model
 from backend.llm_engine.model_store import BUNDLED_NAME, bundled_model_dir, is_prepared
 from backend.models.schemas import GenerationTiming
+from backend.schedules.hold import HoldBounds
 
 logger = logging.getLogger(__name__)
-
-ModelStatus = Literal["disabled", "loading", "ok", "error"]
 
 _POLL_SEC = 0.05
 """How often a waiting write checks `should_stop` while the model is busy."""
@@ -61,18 +61,20 @@ class RemoteModel:
         lark: str | None,
         *,
         max_new_tokens: int,
+        fill: HoldBounds | None = None,
+        on_start: Callable[[], None] | None = None,
         on_text: Callable[[str], None] | None = None,
-        stop_when: Callable[[str], bool] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        user_id: int | None = None,
+        lane: str = "interactive",
     ) -> DecodeResult:
-        """The model's answer to a chat prompt under a Lark grammar (None: unconstrained).
-
-        `on_text` gets each partial text, `stop_when` (picklable: it runs in the model's process)
-        ends the answer early, `should_stop` cancels it (`DecodeCancelled`).
-        """
+        """See `ModelWriter.write`. The model is this app's alone: it starts at once (the model
+        queue already decided whose turn it is), so `user_id` and `lane` are not needed here."""
         with self._lock:
+            if on_start is not None:
+                on_start()
             self._stop.clear()
-            reply = self._call(("write", system, user, lark, max_new_tokens, stop_when), on_text, should_stop)
+            reply = self._call(("write", system, user, lark, max_new_tokens, fill), on_text, should_stop)
         if reply[0] == "done":
             return DecodeResult(reply[1], GenerationTiming.model_validate(reply[2]))
         if reply[0] == "cancelled":

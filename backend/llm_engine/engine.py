@@ -14,7 +14,6 @@ that shapes the prompt, since decoding is greedy.
 """
 
 import asyncio
-import functools
 import logging
 import threading
 import time
@@ -23,15 +22,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from backend.llm_engine.client import ModelClient
 from backend.llm_engine.decoder import DecodeCancelled
 from backend.llm_engine.hold_format import (
     HoldParseError,
     format_segment,
-    hold_is_filled,
     lark_grammar,
     parse_hold,
 )
+from backend.llm_engine.model_host import ModelHost
 from backend.llm_engine.model_queue import Lane, ModelBusy, ModelQueue, Turn, retrieve_outcome
 from backend.llm_engine.prompts import DEFAULT_TEMPLATE, SYSTEM_MESSAGE, render_prompt
 from backend.models.schemas import GenerationTiming
@@ -91,7 +89,7 @@ class ScheduleEngine:
 
     def __init__(
         self,
-        client: ModelClient,
+        client: ModelHost,
         queue: ModelQueue,
         *,
         deadline_sec: float,
@@ -246,6 +244,7 @@ class _Decoding:
         self._deadline = started + engine.deadline_sec
         self._stop = threading.Event()
         self._turn: Turn | None = None
+        self._user_id: int | None = None
         self._segments: list[HoldSegment] = []
         self._sent: list[ModulationStep] = []
         self._first_model_step_sec: float | None = None
@@ -255,6 +254,7 @@ class _Decoding:
 
     def queue_for_turn(self, user_id: int | None) -> None:
         """Take a place in the model's queue now; raises `ModelBusy` if there is none."""
+        self._user_id = user_id
         self._turn = self._engine.queue.reserve(user_id=user_id, lane=self._lane)
 
     def give_up_turn(self) -> None:
@@ -279,21 +279,25 @@ class _Decoding:
             if len(segments) > len(self._segments):
                 loop.call_soon_threadsafe(lines.put_nowait, segments)
 
-        def decode() -> None:
+        def model_took_it() -> None:
             turn_started = time.perf_counter()
             self.queue_sec = turn_started - self._started
             if self._lane == "background":
                 self._deadline = turn_started + self._engine.deadline_sec
+
+        def decode() -> None:
             try:
                 result = model.write(
                     SYSTEM_MESSAGE,
                     _render(self._request, self._template, self._bounds),
                     lark_grammar(self._bounds) if self._engine.constrained else None,
                     max_new_tokens=_MAX_NEW_TOKENS,
+                    fill=self._bounds,
+                    on_start=model_took_it,
                     on_text=on_text,
-                    # Lines past the hold's end would be dropped: stop writing once it is filled.
-                    stop_when=functools.partial(hold_is_filled, self._bounds),
                     should_stop=lambda: self._stop.is_set() or time.perf_counter() >= self._deadline,
+                    user_id=self._user_id,
+                    lane=self._lane,
                 )
                 self._text, self._timing = result.text, result.timing
             finally:

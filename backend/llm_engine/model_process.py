@@ -3,7 +3,7 @@
 The web server never imports torch: the model runs here, at a lower CPU priority (`nice`), so it
 uses what requests leave and never holds the web process's interpreter lock. Messages are tuples:
 
-  parent -> child   ("write", system, user, lark | None, max_new_tokens, stop_when)
+  parent -> child   ("write", system, user, lark | None, max_new_tokens, fill: HoldBounds | None)
                     ("forget",)   drop the prompt cache      ("close",)
   child -> parent   ("ready", load_sec) | ("failed", reason)        once, after loading
                     ("text", text) per sampled token, then one of
@@ -13,15 +13,17 @@ The parent asks a running write to stop by setting the shared `stop` event; the 
 between tokens.
 """
 
+import functools
 import logging
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 
 from backend.llm_engine.decoder import DecodeCancelled, LoadedModel, load_model
+from backend.llm_engine.hold_format import hold_is_filled
+from backend.schedules.hold import HoldBounds
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +70,10 @@ def _answer(
     user: str,
     lark: str | None,
     max_new_tokens: int,
-    stop_when: Callable[[str], bool] | None,
+    fill: HoldBounds | None,
 ) -> None:
+    # Lines past the hold's end would be dropped: stop writing once it is filled.
+    stop_when = None if fill is None else functools.partial(hold_is_filled, fill)
     try:
         result = model.write(
             system,

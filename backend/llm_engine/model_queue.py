@@ -11,6 +11,10 @@ The work runs on the queue's only worker thread and owns the model until it retu
 its caller stopped waiting (a deadline, a client gone): the next turn is given only when the
 thread is free again, so two decodes never overlap. A caller that gives up should also tell its
 work to stop early (the engine sets a flag the decoder polls between tokens).
+
+With a model worker (`neurotune model-worker`, over Redis) the work only waits for the worker's
+answer, and the worker keeps its own queue like this one across every web worker: the web
+worker's queue then runs `concurrency` turns at once and only keeps its bounds.
 """
 
 import asyncio
@@ -21,6 +25,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+
+from backend.config import Settings
 
 Lane = Literal["interactive", "background"]
 LANES: tuple[Lane, ...] = ("interactive", "background")
@@ -48,15 +54,18 @@ class QueueLimits:
 
 
 class ModelQueue:
-    def __init__(self, limits: dict[Lane, QueueLimits], *, typical_turn_sec: float) -> None:
+    def __init__(
+        self, limits: dict[Lane, QueueLimits], *, typical_turn_sec: float, concurrency: int = 1
+    ) -> None:
         self._limits = limits
         self._typical_turn_sec = typical_turn_sec
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-decode")
+        self._concurrency = concurrency
+        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="llm-decode")
         # Per lane: user -> their waiting turns, users in the order they are served.
         self._waiting: dict[Lane, OrderedDict[int | None, deque[asyncio.Future[None]]]] = {
             lane: OrderedDict() for lane in LANES
         }
-        self._busy = False
+        self._running = 0
         self._recent_sec: deque[float] = deque(maxlen=_RECENT_TURNS)
 
     def waiting(self, lane: Lane | None = None) -> int:
@@ -66,7 +75,7 @@ class ModelQueue:
     @property
     def busy(self) -> bool:
         """True while work runs on the model's thread (even work whose caller has gone)."""
-        return self._busy
+        return self._running > 0
 
     def reserve(self, *, user_id: int | None, lane: Lane) -> "Turn":
         """A place in `lane` for `user_id`; raises `ModelBusy` at once if there is no room.
@@ -109,11 +118,11 @@ class ModelQueue:
     def _turn_over(self, turn_sec: float | None) -> None:
         if turn_sec is not None:
             self._recent_sec.append(turn_sec)
-        self._busy = False
+        self._running -= 1
         self._give_next_turn()
 
     def _give_next_turn(self) -> None:
-        if self._busy:
+        if self._running >= self._concurrency:
             return
         for lane in LANES:
             users = self._waiting[lane]
@@ -125,9 +134,10 @@ class ModelQueue:
                 else:
                     del users[user_id]
                 if not turn.done():
-                    self._busy = True
+                    self._running += 1
                     turn.set_result(None)
-                    return
+                    if self._running >= self._concurrency:
+                        return
 
 
 class Turn:
@@ -187,3 +197,19 @@ def retrieve_outcome(result: "asyncio.Future[Any]") -> None:
     """Read the outcome of work whose caller may have gone, so asyncio never logs it as lost."""
     if not result.cancelled():
         result.exception()
+
+
+def model_queue(settings: Settings, *, concurrency: int = 1) -> ModelQueue:
+    """Turns on the one model: waiting callers first, then background refinements; users in turn."""
+    return ModelQueue(
+        {
+            "interactive": QueueLimits(
+                lane_max=settings.llm_queue_max, per_user_max=settings.llm_queue_per_user
+            ),
+            # The modulation loop admits at most refine_max_pending, one per user; the slack
+            # covers a superseded refinement still leaving the queue.
+            "background": QueueLimits(lane_max=settings.refine_max_pending + 1, per_user_max=2),
+        },
+        typical_turn_sec=settings.llm_deadline_sec / 4,
+        concurrency=concurrency,
+    )

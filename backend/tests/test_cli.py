@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from backend.tests.conftest import redis_url
 from bench.server import free_port
 
 
@@ -108,3 +109,37 @@ def test_scan_refuses_folders_outside_the_roots(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert "outside the library roots" in result.stderr
         assert result.stdout == ""
+
+
+def test_several_workers_need_redis(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "backend.cli", "serve", "--workers", "2", "--port", str(free_port())]
+    result = subprocess.run(command, env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "--workers needs NEUROTUNE_REDIS_URL" in result.stderr
+
+
+def test_serve_with_several_workers_on_redis(tmp_path: Path, redis_prefix: str) -> None:
+    port = free_port()
+    env = _env(tmp_path) | {"NEUROTUNE_REDIS_URL": redis_url(), "NEUROTUNE_REDIS_PREFIX": redis_prefix}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        answers = []
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    answers.append(json.load(response)["api"])
+                if len(answers) == 20:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert answers == ["ok"] * 20
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert output.count("Started server process") == 2, output  # two web workers, one database

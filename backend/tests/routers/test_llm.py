@@ -7,9 +7,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.app_state import model_queue
 from backend.llm_engine.client import ModelClient
 from backend.llm_engine.engine import ScheduleEngine
+from backend.llm_engine.model_queue import model_queue
 from backend.schedules.schedule import ModulationSchedule
 from backend.schedules.validator import schedule_violations
 from backend.tests.factories import UserFactory
