@@ -30,10 +30,13 @@ function TrackList({ choices, currentTrackId, busy, onPick, label }: Omit<Props,
               className="secondary"
               type="button"
               disabled={busy || unavailable !== null || track.id === currentTrackId}
-              aria-label={`Play ${track.filename} under the session`}
               onClick={() => onPick(track)}
             >
-              {track.id === currentTrackId ? "Playing" : "Use"}
+              {/* The visible word starts the button's name (WCAG 2.5.3, label in name); the rest says which track. */}
+              {track.id === currentTrackId ? "Playing" : "Play"}
+              <span className="visually-hidden">
+                {track.id === currentTrackId ? ` ${track.filename} now` : ` ${track.filename} under the session`}
+              </span>
             </button>
             <span>
               <strong>{track.filename}</strong>{" "}

@@ -10,15 +10,17 @@ import { useMeQuery } from "@/lib/api";
 const OPEN_PATHS = new Set(["/", "/login", "/signup"]);
 
 /**
- * A signed-out visitor on a page that needs an account gets a page that says so (with a heading
- * and a way in) instead of that page's endless "Loading…". Only a refusal (401) counts as signed
- * out: offline, with a token, the page goes on with what it has.
+ * A page that needs an account is shown once /auth/me has said who you are, so it never asks the
+ * server for your things while you are signed out (no 401s). Signed out, the visitor gets a page
+ * that says so, with a heading and a way in, instead of that page's endless "Loading…". Only a
+ * refusal (401) counts as signed out: offline, the page goes on and says what it cannot reach.
  */
 export default function SignInGate({ children }: { children: ReactNode }) {
   const pathname = usePathname().replace(/\/$/, "") || "/";
-  const { error } = useMeQuery();
+  const { data: me, error } = useMeQuery();
   const refused = error !== undefined && "status" in error && error.status === 401;
-  if (OPEN_PATHS.has(pathname) || !refused) return <>{children}</>;
+  if (OPEN_PATHS.has(pathname) || me !== undefined || (error !== undefined && !refused)) return <>{children}</>;
+  if (!refused) return <p className="muted">Loading…</p>;
   const next = encodeURIComponent(`${pathname}/${typeof window === "undefined" ? "" : window.location.search}`);
   return (
     <section className="panel">

@@ -7,6 +7,8 @@ import { api, saveToken, useMeQuery } from "@/lib/api";
 import { useHasStoredToken } from "@/lib/useStoredToken";
 import { useAppDispatch } from "@/stores/store";
 
+const ME_CACHE = "neurotune-me";
+
 const SIGNED_IN_LINKS = [
   { href: "/", label: "Start" },
   { href: "/music/", label: "Music" },
@@ -32,6 +34,8 @@ export default function SiteHeader() {
 
   function signOut() {
     saveToken(null);
+    // The service worker keeps the last /auth/me for offline use (scripts/serviceWorker.mjs): forget it.
+    if ("caches" in window) void caches.delete(ME_CACHE);
     dispatch(api.util.resetApiState());
     router.push("/login/");
   }

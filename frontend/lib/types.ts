@@ -39,8 +39,13 @@ export type PlanExplanation = Schemas["PlanExplanation"];
 export type IntentFamily = Schemas["Replan"]["family"];
 export type WakeChime = UserPreferences["wake_chime"];
 export type EndReason = NonNullable<SessionRecord["end_reason"]>;
+/** PATCH /sessions/{id}: what a listener may change about a session of theirs. */
+export type SessionChange = Schemas["SessionChange"];
+/** POST /sessions/{id}/again. */
+export type PlayAgain = Schemas["PlayAgain"];
 export type Preset = Schemas["PresetOut"];
 export type PresetCreate = Schemas["PresetCreate"];
+export type PresetStart = Schemas["PresetStart"];
 /** GET /intents/families: a family with its name in words. */
 export type FamilyOption = Schemas["FamilyOption"];
 
@@ -53,6 +58,7 @@ export type Range = Schemas["Range"];
  * (`propertyNames`), which the generator drops (it gives a string index): the keys are named here.
  */
 export type FamilyInsights = Omit<Schemas["FamilyInsights"], "band"> & { band: Record<"beat_hz" | "bpm", Range> };
+export type RatingPoint = Schemas["RatingPoint"];
 export type InsightsReport = Omit<Schemas["InsightsReport"], "families"> & { families: FamilyInsights[] };
 
 export type LibraryTrack = Schemas["LibraryTrack"];

@@ -1,50 +1,48 @@
 "use client";
 
 import Link from "next/link";
+import { useMemo } from "react";
 
 import ErrorAlert from "@/components/ErrorAlert";
 import InsightsPanel from "@/components/InsightsPanel";
 import RatingChart from "@/components/RatingChart";
-import { useHistoryQuery } from "@/lib/api";
-import { formatClock } from "@/lib/scheduleMath";
+import PresetList from "@/features/history/PresetList";
+import SessionList from "@/features/history/SessionList";
+import { useFamilyOptionsQuery } from "@/features/session/sessionApi";
+import { useInsightsQuery, useMeQuery } from "@/lib/api";
+import "@/styles/history.css";
 
-export default function HistoryPage() {
-  const { data: sessions, error, isLoading } = useHistoryQuery({ limit: 100 });
-  if (isLoading) return <p className="muted">Loading…</p>;
-  if (error) return <ErrorAlert error={error} />;
-  const list = sessions ?? [];
+function History() {
+  const { data: report, error } = useInsightsQuery();
+  const { data: families } = useFamilyOptionsQuery();
+  const labels = useMemo(() => new Map((families ?? []).map((f) => [f.family, f.label])), [families]);
   return (
     <>
+      <h1 className="page-title">History</h1>
+      <SessionList />
+      <PresetList />
       <section className="panel" aria-labelledby="ratings-heading">
-        <h1 id="ratings-heading">Your ratings over time</h1>
-        <RatingChart sessions={list} />
+        <h2 id="ratings-heading">Your ratings over time</h2>
+        <ErrorAlert error={error} />
+        {report ? <RatingChart points={report.ratings_over_time} labels={labels} /> : null}
       </section>
-      <InsightsPanel />
-      <section className="panel" aria-labelledby="sessions-heading">
-        <h2 id="sessions-heading">Sessions</h2>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Intent</th>
-              <th scope="col">Length</th>
-              <th scope="col">Rating</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((session) => (
-              <tr key={session.id}>
-                <td>{new Date(session.started_at).toLocaleString()}</td>
-                <td>
-                  <Link href={`/session/?id=${session.id}`}>{session.intent}</Link>
-                </td>
-                <td>{session.duration_sec !== null ? formatClock(session.duration_sec) : "playing"}</td>
-                <td data-testid="rating">{session.rating !== null ? `${session.rating}/5` : "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <InsightsPanel report={report} labels={labels} />
     </>
   );
+}
+
+export default function HistoryPage() {
+  const { data: me, isLoading } = useMeQuery();
+  if (isLoading) return <p className="muted">Loading…</p>;
+  if (!me) {
+    return (
+      <section className="panel">
+        <h1>History</h1>
+        <p>
+          <Link href="/login/">Sign in</Link> to see your sessions, ratings and presets.
+        </p>
+      </section>
+    );
+  }
+  return <History />;
 }

@@ -205,9 +205,12 @@ export default function MusicPage() {
   if (isLoading) return <p className="muted">Loading…</p>;
   if (error || !me) {
     return (
-      <p>
-        <Link href="/login/">Sign in</Link> to see your music library.
-      </p>
+      <section className="panel">
+        <h1>Your music</h1>
+        <p>
+          <Link href="/login/">Sign in</Link> to see your music library.
+        </p>
+      </section>
     );
   }
   return <Library volumeCap={me.preferences.volume_max} />;

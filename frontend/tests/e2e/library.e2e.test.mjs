@@ -142,7 +142,7 @@ test("scan the library with a progress bar, filter by tempo, preview a track, pl
   await page.getByRole("button", { name: "Start session" }).click();
   await page.waitForURL(/\/session\/\?id=\d+/);
   await page.waitForFunction(() => window.neurotune?.schedule !== undefined);
-  await page.getByRole("button", { name: "Play" }).click();
+  // Start was the tap that started the sound.
   await page.getByRole("button", { name: "Pause" }).waitFor();
   await page.getByRole("button", { name: "Choose a track" }).click();
   await page.getByRole("button", { name: "Play groove 100.wav under the session" }).waitFor();
