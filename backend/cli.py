@@ -1,12 +1,18 @@
 """The `neurotune` command: `serve` runs the app (`--workers N` on Redis), `model-worker` serves the
-model to them, `init-db` migrates and seeds the database, `scan DIR` indexes a music folder, and
-`openapi` prints the API's document (the web app's types are generated from it)."""
+model to them, `init-db` migrates and seeds the database, `scan DIR` indexes a music folder, `render`
+writes a schedule or a session as an audio file, and `openapi` prints the API's document (the web
+app's types are generated from it)."""
 
 import argparse
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from backend.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from backend.schedules.listener import UserPreferences
+    from backend.schedules.schedule import ModulationSchedule
 
 
 def _init_db(settings: Settings) -> None:
@@ -41,6 +47,62 @@ def _openapi(settings: Settings, output: str | None) -> None:
     else:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(document)
+
+
+def _render(settings: Settings, schedule_file: str | None, session_id: int | None, output: str) -> int:
+    """`neurotune render`: a schedule file, or a stored session with its listener's preferences."""
+    import sys
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from backend.audio_render.render_cli import render_to_file
+    from backend.audio_render.synth import RenderSettings
+    from backend.schedules.listener import UserPreferences
+    from backend.schedules.schedule import ModulationSchedule
+    from backend.schedules.validator import ScheduleRejected
+
+    if session_id is not None:
+        found = asyncio.run(_stored_session(settings, session_id))
+        if found is None:
+            print(f"no session {session_id}", file=sys.stderr)
+            return 1
+        schedule, preferences = found
+    else:
+        assert schedule_file is not None
+        try:
+            schedule = ModulationSchedule.model_validate_json(Path(schedule_file).read_bytes())
+        except (OSError, ValidationError) as error:
+            print(f"{schedule_file}: {error}", file=sys.stderr)
+            return 1
+        preferences = UserPreferences()
+    try:
+        print(render_to_file(schedule, RenderSettings.for_listener(preferences), Path(output)))
+    except (ScheduleRejected, ValueError, OSError) as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _stored_session(
+    settings: Settings, session_id: int
+) -> "tuple[ModulationSchedule, UserPreferences] | None":
+    from backend.db.database import create_engine, create_session_factory
+    from backend.models.orm import ListeningSession, User
+    from backend.schedules.listener import UserPreferences
+    from backend.schedules.schedule import ModulationSchedule
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with create_session_factory(engine)() as db:
+            session = await db.get(ListeningSession, session_id)
+            if session is None:
+                return None
+            user = await db.get(User, session.user_id)
+            preferences = UserPreferences.model_validate((user.preferences if user else None) or {})
+            return ModulationSchedule.model_validate(session.schedule), preferences
+    finally:
+        await engine.dispose()
 
 
 def _serve(settings: Settings, host: str, port: int, reload: bool, workers: int) -> None:
@@ -110,6 +172,15 @@ def main(argv: list[str] | None = None) -> None:
     scan = commands.add_parser("scan", help="index a music folder inside a library root (incremental)")
     scan.add_argument("directory", help="the folder to scan, relative to the current directory")
     commands.add_parser("prepare-model", help="download, verify and convert the bundled model (once)")
+    render = commands.add_parser(
+        "render", help="render a schedule (JSON) or a stored session to an audio file"
+    )
+    source = render.add_mutually_exclusive_group(required=True)
+    source.add_argument("schedule", nargs="?", help="a ModulationSchedule as JSON")
+    source.add_argument("--session", type=int, help="a stored session's id (with its listener's preferences)")
+    render.add_argument(
+        "-o", "--output", required=True, help="the file to write: .wav, .flac, .ogg/.opus, .mp3"
+    )
     openapi = commands.add_parser("openapi", help="print the API's OpenAPI document (JSON)")
     openapi.add_argument("-o", "--output", help="write it to this file instead")
     args = parser.parse_args(argv)
@@ -123,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
         from backend.library.scan_cli import scan_command
 
         raise SystemExit(scan_command(settings, args.directory))
+    elif args.command == "render":
+        raise SystemExit(_render(settings, args.schedule, args.session, args.output))
     elif args.command == "prepare-model":
         _prepare_model(settings)
     elif args.command == "openapi":

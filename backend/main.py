@@ -13,7 +13,7 @@ from backend.body_limit import BodySizeLimit
 from backend.config import Settings, get_settings
 from backend.errors import install_error_handlers
 from backend.header_limit import HeaderSizeLimit
-from backend.routers import auth, health, insights, intents, library, live, llm, presets, sessions
+from backend.routers import auth, health, insights, intents, library, live, llm, presets, schedules, sessions
 from backend.web import mount_web_app
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)  # outermost: checked first
-    for module in (health, auth, sessions, presets, intents, llm, live, insights, library):
+    for module in (health, auth, sessions, schedules, presets, intents, llm, live, insights, library):
         app.include_router(module.router)
     mount_web_app(app, settings.web_dir)  # last: API routes win
     return app

@@ -21,6 +21,7 @@ from backend.schedules.explain import FamilyName, PlanExplanation
 from backend.schedules.listener import DurationMin, Neurotype, UserPreferences
 from backend.schedules.refiner import RefinementOutcome
 from backend.schedules.schedule import ModulationSchedule, ModulationStep
+from backend.schedules.validator import schedule_violations
 
 __all__ = [
     "ModulationSchedule",
@@ -495,3 +496,50 @@ class HealthReport(BaseModel):
     )
     db_error: str | None = None
     llm_error: str | None = None
+
+
+# --- render, import and export (routers/schedules.py) ----------------------------------------
+
+
+class _JsonStep(ModulationStep):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    target_bpm: Annotated[int, Field(strict=False), JsonNumber] = Field(
+        description=ModulationStep.model_fields["target_bpm"].description
+    )
+
+
+class _JsonSchedule(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    intent: str
+    total_duration_sec: Annotated[int, Field(strict=False), JsonNumber]
+    steps: list[_JsonStep]
+
+
+def _json_schedule(value: Any) -> Any:
+    """A schedule as a request body carries it: JSON's numbers and strings only (as _JsonPreferences)."""
+    if not isinstance(value, dict):
+        return value
+    checked = _JsonSchedule.model_validate(value)
+    return ModulationSchedule.model_validate(checked.model_dump())
+
+
+def _safe_schedule(schedule: ModulationSchedule) -> ModulationSchedule:
+    reasons = schedule_violations(schedule)
+    if reasons:
+        raise ValueError("unsafe schedule: " + "; ".join(reasons))
+    return schedule
+
+
+# Documented as ModulationSchedule; checked as JSON and then by the safety validator (422 with reasons).
+ScheduleIn = Annotated[ModulationSchedule, BeforeValidator(_json_schedule), AfterValidator(_safe_schedule)]
+
+
+class ImportedSchedule(BaseModel):
+    """A schedule read from an SBaGen or Gnaural file; it passes the validator. Nothing is stored."""
+
+    schedule: ModulationSchedule
+    warnings: list[str] = Field(
+        description="What NeuroTune plays differently from the file (the strongest of several tones, "
+        "voices it has no equivalent for, ...), and every value clamped into the bounds."
+    )
+    source_format: Literal["sbg", "gnaural"]

@@ -81,6 +81,10 @@ _APP = create_app(_settings(_DIRECTORY))
 # A file's valid conditional requests (If-Match, Range past the end) may be answered 412 and 416, as
 # the document says; of a valid request Schemathesis otherwise expects no 4xx but 401/403/404/409/429.
 _FILE_ANSWERS = ["2xx", "3xx", "401", "403", "404", "409", "412", "416", "429", "5xx"]
+# A schedule must also pass the safety validator (steps in order from 0, glides within the rate
+# limits, ...), and an imported file must hold a session: rules the document states in words, which
+# JSON Schema cannot; a schema-valid body that breaks them is answered 422 with the reasons.
+_VALIDATED_ANSWERS = ["2xx", "401", "403", "404", "409", "422", "429", "5xx"]
 schema = schemathesis.openapi.from_dict(
     _APP.openapi(),
     config=schemathesis.Config.from_dict(
@@ -90,7 +94,22 @@ schema = schemathesis.openapi.from_dict(
                 {
                     "include-path": "/library/{track_id}/stream",
                     "checks": {"positive_data_acceptance": {"expected-statuses": _FILE_ANSWERS}},
-                }
+                },
+                # A render is real work: WAV, the fastest format (the encoders are tested in
+                # tests/routers/test_schedules.py), of the fixture's 5-minute sessions.
+                {
+                    "include-path": "/schedules/render",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": _VALIDATED_ANSWERS}},
+                    "parameters": {"query.format": "wav"},
+                },
+                {"include-path": "/sessions/{session_id}/render", "parameters": {"query.format": "wav"}},
+                *(
+                    {
+                        "include-path": path,
+                        "checks": {"positive_data_acceptance": {"expected-statuses": _VALIDATED_ANSWERS}},
+                    }
+                    for path in ("/schedules/start", "/schedules/import")
+                ),
             ],
         }
     ),
@@ -136,7 +155,8 @@ def running_app() -> Iterator[None]:
         assert scanned.status_code == 200, scanned.text
         tracks = client.get("/library", headers=bearer).json()
         starts = [
-            client.post("/sessions/start", json={"intent": i}, headers=bearer) for i in ("focus", "sleep")
+            client.post("/sessions/start", json={"intent": i, "duration_min": 5}, headers=bearer)
+            for i in ("focus", "sleep")
         ]
     _KnownIds.tracks = tuple(track["id"] for track in tracks)
     _KnownIds.sessions = tuple(start.json()["session_id"] for start in starts)
