@@ -12,7 +12,7 @@ export default function OfflineBanner() {
     <div role="status" className={online ? "visually-hidden" : "offline-banner"} data-testid="offline-banner">
       {online
         ? ""
-        : "You are offline. A session you have started keeps playing; starting, rating and saving need the connection again."}
+        : "You are offline. A session you have started keeps playing (ending it is sent when you are back online); starting sessions, your history and your music need the server."}
     </div>
   );
 }

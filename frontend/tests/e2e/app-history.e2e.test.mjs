@@ -174,6 +174,7 @@ test("History at a phone's width: insights say how sure they are; the chart has 
   assert.equal(legend.length, rated.size);
   assert.ok(legend.some((item) => item.startsWith("Focus / study")), JSON.stringify(legend));
   await page.screenshot({ path: path.join(shots, "app-history-390.png"), fullPage: true });
+  await page.locator(".rating-chart").screenshot({ path: path.join(shots, "app-history-chart-390.png") });
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -1,5 +1,6 @@
 /**
- * Every screen at a phone's width (390x844) and at 200% zoom (a 1280x800 window zoomed 200% is a
+ * Every screen (/, /login/, /signup/, a playing and an ended /session/, /history/, /settings/,
+ * /music/) at a phone's width (390x844) and at 200% zoom (a 1280x800 window zoomed 200% is a
  * 640x400 CSS viewport at device scale 2), signed out and signed in, against the real backend:
  * no page or dialog scrolls sideways (document.scrollingElement.scrollWidth <= clientWidth, long
  * names included), axe-core (injected from npm) reports no violations on any page or dialog, the
@@ -30,6 +31,7 @@ const SETUPS = [
 let app;
 let token;
 let playingId;
+let endedId;
 
 before(async () => {
   const music = mkdtempSync(path.join(tmpdir(), "neurotune-screens-"));
@@ -42,6 +44,7 @@ before(async () => {
   await callApi(app.baseUrl, token, "PATCH", `/sessions/${rated.session_id}/end`, { rating: 4 });
   const unrated = await start(LONG_INTENT);
   await callApi(app.baseUrl, token, "PATCH", `/sessions/${unrated.session_id}/end`, {});
+  endedId = unrated.session_id;
   playingId = (await start("relax")).session_id;
   await callApi(app.baseUrl, token, "POST", "/presets", { name: LONG_PRESET, session_id: rated.session_id });
   await scanLibrary(app.baseUrl, token);
@@ -61,14 +64,18 @@ function pages(signedIn) {
       path: `/session/?id=${playingId}`,
       ready: signedIn ? (page) => page.waitForFunction(() => window.neurotune?.schedule !== undefined && document.querySelector("main h1")) : pageReady,
     },
+    { path: `/session/?id=${endedId}`, ready: pageReady },
     { path: "/history/", ready: signedIn ? (page) => page.getByTestId("session").first().waitFor() : pageReady },
     { path: "/settings/", ready: pageReady },
     { path: "/music/", ready: signedIn ? (page) => page.getByText("Tracks 1–2 of 2").waitFor() : pageReady },
   ];
 }
 
-/** Overflow and axe on what is on screen now; what is wrong is added to `problems`. */
+/** Overflow and axe on what is on screen now, every <details> opened; what is wrong is added to `problems`. */
 async function check(page, where, problems, { dialog = false } = {}) {
+  await page.evaluate(() => {
+    for (const details of document.querySelectorAll("details")) details.open = true;
+  });
   const overflow = await sidewaysOverflow(page);
   if (overflow > 0) problems.push(`${where}: the page scrolls sideways by ${overflow}px`);
   if (dialog) {
@@ -100,7 +107,13 @@ async function checkDialogs(page, route, where, problems, shot) {
     await shot("delete-preset");
     await page.getByRole("button", { name: "Keep it" }).click();
     await page.locator("dialog[open]").waitFor({ state: "detached" });
-  } else if (route.startsWith("/session/")) {
+  } else if (route === `/session/?id=${playingId}`) {
+    await page.getByRole("button", { name: "Keyboard shortcuts" }).click();
+    await page.locator("dialog[open]").waitFor();
+    await check(page, `${where} shortcuts dialog`, problems, { dialog: true });
+    await shot("shortcuts");
+    await page.keyboard.press("Escape");
+    await page.locator("dialog[open]").waitFor({ state: "detached" });
     await page.getByRole("button", { name: "End session" }).click();
     await page.locator("dialog[open]").waitFor();
     await check(page, `${where} feedback dialog`, problems, { dialog: true });
@@ -127,7 +140,7 @@ for (const setup of SETUPS) {
       const problems = [];
       for (const route of pages(signedIn)) {
         const where = `${route.path} at ${setup.name}, signed ${signedIn ? "in" : "out"}`;
-        const slug = `${setup.name}-${signedIn ? "in" : "out"}-${route.path.split("/")[1] || "home"}`;
+        const slug = `${setup.name}-${signedIn ? "in" : "out"}-${route.path.split("/")[1] || "home"}${route.path === `/session/?id=${endedId}` ? "-ended" : ""}`;
         const shot = (suffix) => page.screenshot({ path: path.join(shots, `app-${slug}${suffix ? `-${suffix}` : ""}.png`), fullPage: true });
         await page.goto(`${app.baseUrl}${route.path}`);
         await route.ready(page);
