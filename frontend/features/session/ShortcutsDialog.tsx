@@ -16,7 +16,8 @@ export default function ShortcutsDialog({ open, onClose }: { open: boolean; onCl
   }, [open]);
 
   return (
-    <dialog ref={dialog} aria-labelledby="shortcuts-heading" onClose={onClose}>
+    // `cancel` (Escape) comes at once, `close` a task later: either tells the page it is shut.
+    <dialog ref={dialog} aria-labelledby="shortcuts-heading" onCancel={onClose} onClose={onClose}>
       <h2 id="shortcuts-heading">Keyboard shortcuts</h2>
       <table>
         <thead>
