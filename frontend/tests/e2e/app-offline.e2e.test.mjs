@@ -71,6 +71,20 @@ test("installable: a manifest with PNG and SVG icons (any and maskable), a favic
   const favicon = await fetch(`${app.baseUrl}/favicon.ico`);
   assert.equal(favicon.status, 200);
   assert.match(favicon.headers.get("content-type"), /icon/);
+
+  // Chromium's own verdict, once the service worker is in charge.
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  const cdp = await context.newCDPSession(page);
+  const { errors: manifestErrors } = await cdp.send("Page.getAppManifest");
+  assert.deepEqual(manifestErrors, [], "the manifest parses cleanly");
+  const { installabilityErrors } = await cdp.send("Page.getInstallabilityErrors");
+  // A test's browser context is an off-the-record profile, where Chromium never offers to install
+  // anything; that is the only objection allowed.
+  const objections = installabilityErrors.map((e) => e.errorId).filter((id) => id !== "in-incognito");
+  assert.deepEqual(objections, [], "Chromium finds the app installable");
   assert.deepEqual(problems, []);
   await context.close();
 });
