@@ -3,7 +3,8 @@
  * the manifest, icons and favicon are served; signed-out pages never ask /auth/me (no 401 in the
  * console), an expired token is forgotten without asking; the main flow, signed out and in, logs
  * no console error; the service worker serves the app with no network, a started session keeps
- * playing offline and every page says it is offline.
+ * playing offline and every page says it is offline; a new build's worker waits until the listener
+ * chooses to reload.
  *
  * Needs `npm run build` first (it writes out/sw.js), Debian's /usr/bin/chromium and the venv.
  */
@@ -204,5 +205,33 @@ test("offline: the app opens from the service worker, a started session keeps pl
 
   await context.setOffline(false);
   await page.waitForFunction(() => !/You are offline/.test(document.querySelector("[data-testid=offline-banner]")?.textContent ?? ""));
+  await context.close();
+});
+
+test("a new build's service worker waits for the listener: 'Reload to update' switches to it", async () => {
+  const context = await app.browser.newContext();
+  // The first copy of sw.js the browser gets differs by a comment from the one on disk, as a
+  // rebuilt app's would: the update check then finds a new worker.
+  await context.route("**/sw.js", async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, body: `${await response.text()}\n// an older build\n` });
+  });
+  const page = await context.newPage();
+  await page.goto(`${app.baseUrl}/`);
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await context.unroute("**/sw.js");
+  await page.evaluate(async () => {
+    await (await navigator.serviceWorker.getRegistration()).update();
+  });
+  const banner = page.getByRole("status").filter({ hasText: "A new version of NeuroTune is ready." });
+  await banner.waitFor();
+  assert.equal(await page.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration()).waiting)), true, "it waits");
+  await Promise.all([page.waitForEvent("load"), banner.getByRole("button", { name: "Reload to update" }).click()]);
+  await pageReady(page);
+  assert.equal(await page.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration()).waiting)), false, "it took over");
+  assert.equal(await banner.count(), 0);
   await context.close();
 });
