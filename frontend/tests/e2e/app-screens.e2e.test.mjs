@@ -1,6 +1,6 @@
 /**
  * Every screen (/, /login/, /signup/, a playing and an ended /session/, /history/, /settings/,
- * /music/) at a phone's width (390x844) and at 200% zoom (a 1280x800 window zoomed 200% is a
+ * /import/, /music/) at a phone's width (390x844) and at 200% zoom (a 1280x800 window zoomed 200% is a
  * 640x400 CSS viewport at device scale 2), signed out and signed in, against the real backend:
  * no page or dialog scrolls sideways (document.scrollingElement.scrollWidth <= clientWidth, long
  * names included), axe-core (injected from npm) reports no violations on any page or dialog, the
@@ -67,6 +67,7 @@ function pages(signedIn) {
     { path: `/session/?id=${endedId}`, ready: pageReady },
     { path: "/history/", ready: signedIn ? (page) => page.getByTestId("session").first().waitFor() : pageReady },
     { path: "/settings/", ready: pageReady },
+    { path: "/import/", ready: pageReady },
     { path: "/music/", ready: signedIn ? (page) => page.getByText("Tracks 1–2 of 2").waitFor() : pageReady },
   ];
 }
