@@ -24,7 +24,7 @@ export function preloadAudio(): () => void {
   if (loaded) return () => undefined;
   const idle = window.requestIdleCallback ?? ((run: () => void) => window.setTimeout(run, 200));
   const cancel = window.cancelIdleCallback ?? window.clearTimeout;
-  const handle = idle(() => void loadAudio());
+  const handle = idle(() => void loadAudio().then((audio) => idle(() => audio.prepareLiveContext())));
   return () => cancel(handle);
 }
 

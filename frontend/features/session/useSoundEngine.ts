@@ -5,7 +5,7 @@ import { heardBeatHz } from "@/lib/beatOverride";
 import { beatOffsetSec } from "@/lib/library";
 import type { LibraryTrack } from "@/lib/types";
 import { useAppDispatch, useAppStore } from "@/stores/store";
-import { loadAudio } from "./audioHandoff";
+import { loadAudio, preloadAudio } from "./audioHandoff";
 import { countChime, publishDiagnostics } from "./diagnostics";
 import { applyBeat, applyControlChanges, startOptions } from "./engineControls";
 import { clockSec } from "./sessionClock";
@@ -139,11 +139,13 @@ export function useSoundEngine(wakeChime: boolean): SoundControls {
     };
 
     if (last.schedule) publishDiagnostics(last.schedule, () => engine.current);
+    const cancelPreload = preloadAudio(); // so that Play finds the engine ready
     follow();
     const unsubscribe = store.subscribe(follow);
     document.addEventListener("visibilitychange", resync);
     return () => {
       mounted = false;
+      cancelPreload();
       unsubscribe();
       clearTimeout(blocked);
       document.removeEventListener("visibilitychange", resync);

@@ -11,6 +11,7 @@ import {
   DEFAULT_VOLUME_CAP,
   FADE_IN_MIN_SEC,
   FADE_OUT_MIN_SEC,
+  LIVE_START_LEAD_SEC,
   RESTART_FADE_SEC,
 } from "./levels";
 import { planMusic, type MusicInfo, type MusicOptions } from "./musicPlan";
@@ -118,7 +119,9 @@ export class SoundEngine {
     if (this.isDisposed) return;
 
     const graph = new SessionGraph(this.context, this.settings);
-    const startCtx = this.context.now();
+    // Live, the sound starts a moment ahead rather than Tone's whole look-ahead (0.1 s) ahead:
+    // it fades in from silence, so a start the audio thread sees a little late is still smooth.
+    const startCtx = this.context.isOffline ? this.context.now() : this.context.currentTime + LIVE_START_LEAD_SEC;
     const requestedFadeSec = Math.max(0, options.fadeInSec ?? FADE_IN_MIN_SEC);
     const fadeInSec = this.context.isOffline ? requestedFadeSec : Math.max(FADE_IN_MIN_SEC, requestedFadeSec);
     this.graph = graph;

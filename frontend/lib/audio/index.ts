@@ -5,7 +5,7 @@
  */
 export { decodeTrack } from "./decodeTrack";
 export { installLifecycleHandlers } from "./lifecycle";
-export { liveContextRunning, resumeLiveContext } from "./liveContext";
+export { liveContextRunning, prepareLiveContext, resumeLiveContext } from "./liveContext";
 export type { MusicInfo, MusicOptions } from "./musicPlan";
 export { renderOffline, type OfflineRenderOptions, type RenderedAudio } from "./offline";
 export type { EngineLayer, MixPart } from "./engineSettings";

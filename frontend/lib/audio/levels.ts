@@ -17,6 +17,8 @@ export const MUSIC_PEAK = 0.35;
 export const AM_DEPTH = 0.3;
 
 export const FADE_IN_MIN_SEC = 3;
+/** A live start is scheduled this far ahead of the audio clock (the fade-in hides any lateness). */
+export const LIVE_START_LEAD_SEC = 0.02;
 export const FADE_OUT_MIN_SEC = 2;
 /** Fade of the previous graph when `start` is called while playing. */
 export const RESTART_FADE_SEC = 0.1;

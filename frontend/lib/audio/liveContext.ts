@@ -6,6 +6,8 @@
  */
 import { getContext } from "tone";
 
+import { seamlessNoise } from "./noise";
+
 /** Asks the live context to run; call it inside a user gesture. Never throws. */
 export function resumeLiveContext(): Promise<void> {
   const context = getContext();
@@ -16,4 +18,11 @@ export function resumeLiveContext(): Promise<void> {
 /** Whether the live context runs (false: a gesture is still needed). */
 export function liveContextRunning(): boolean {
   return getContext().state === "running";
+}
+
+/** Does the live engine's slow set-up ahead of the tap (the noise loops), while the page is idle. */
+export function prepareLiveContext(): void {
+  const context = getContext();
+  seamlessNoise(context, "pink");
+  seamlessNoise(context, "brown");
 }

@@ -7,11 +7,22 @@ import type { NoiseColour } from "../types";
 export const NOISE_LOOP_SEC = 8;
 const NOISE_SEAM_SEC = 0.5;
 
+const made = new WeakMap<BaseContext, Partial<Record<Exclude<NoiseColour, "none">, AudioBuffer>>>();
+
 /**
  * A stereo noise loop whose end flows into its start: the tail past the loop is crossfaded
  * (equal power) into the head, so the loop point has no step, unlike Tone.Noise's buffers.
+ * Made once per context and colour (tens of milliseconds of work), then shared: every loop
+ * starts at its own random point of it.
  */
 export function seamlessNoise(context: BaseContext, colour: Exclude<NoiseColour, "none">): AudioBuffer {
+  const kept = made.get(context) ?? {};
+  made.set(context, kept);
+  kept[colour] ??= noiseLoop(context, colour);
+  return kept[colour];
+}
+
+function noiseLoop(context: BaseContext, colour: Exclude<NoiseColour, "none">): AudioBuffer {
   const sampleRate = context.sampleRate;
   const length = Math.round(NOISE_LOOP_SEC * sampleRate);
   const seam = Math.round(NOISE_SEAM_SEC * sampleRate);
