@@ -70,6 +70,7 @@ bench: setup
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.signups
 	$(BIN)/python -m bench.ws
+	$(BIN)/python -m bench.cluster
 	$(BIN)/python -m bench.insights
 	$(BIN)/python -m bench.analysis
 	$(BIN)/python -m bench.library

@@ -122,6 +122,7 @@ def _serve(settings: Settings, host: str, port: int, reload: bool, workers: int)
                 "scans through Redis (README: Several workers and hosts)"
             )
         _init_db(settings)  # once, before the workers start (each would otherwise migrate at once)
+        settings.token_secret()  # likewise the signing key, if it is to be generated
         if not settings.model_worker and settings.llm_model != "none":
             print(f"starting one model worker for the {workers} web workers")
             os.environ["NEUROTUNE_MODEL_WORKER"] = "true"  # inherited by the web workers
