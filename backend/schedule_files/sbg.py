@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
 from pydantic import ValidationError
 
 from backend.schedule_files.errors import FileRefused
@@ -65,6 +66,21 @@ SBAGEN_NOISE_RMS_AT_40 = {
     "white": 10 ** (-9.7 / 20) / math.sqrt(2),
     "brown": 10 ** (-27.5 / 20) / math.sqrt(2),
 }
+
+
+def _gate_loudness() -> float:
+    """How much louder NeuroTune's isochronic gate (shapers.ts pulseGate: a raised cosine from 20 %
+    to 80 % of the cycle's sine) is than SBaGen+'s (smoothstep of (sin - 0.3) / 0.7 above 0.3) at the
+    same peak: the RMS ratio over one cycle, ~1.41 (3 dB). Export and import scale by it, so an
+    isochronic tone is as loud in SBaGen+ as here."""
+    x = np.sin(np.linspace(0, 2 * np.pi, 20_000, endpoint=False))
+    ours = 0.5 - 0.5 * np.cos(np.pi * np.clip(((x + 1) / 2 - 0.2) / 0.6, 0, 1))
+    opened = np.where(x > 0.3, (x - 0.3) / 0.7, 0.0)
+    theirs = opened * opened * (3 - 2 * opened)
+    return float(np.sqrt(np.mean(ours**2) / np.mean(theirs**2)))
+
+
+ISOCHRONIC_LOUDNESS = _gate_loudness()
 
 VoiceKind = Literal["off", "binaural", "isochronic", "pink", "white", "brown"]
 _TONES = ("binaural", "isochronic")
@@ -606,6 +622,7 @@ def sounds(knot_list: list[Knot], end_ms: float) -> list[Breakpoint]:
             layer, beat, tone_peak = "ambient", ambient[0], ambient[1] if tone else 0.0
         elif tone_voice and tone_voice.kind == "isochronic":
             layer = "isochronic"
+            tone_peak /= ISOCHRONIC_LOUDNESS
         colour: Literal["none", "pink", "brown"] = "none"
         if noise_voice is not None:
             colour = "brown" if noise_voice.kind == "brown" else "pink"
@@ -897,7 +914,8 @@ def _voices(step: ModulationStep, settings: ExportSettings) -> Iterator[str]:
     carrier = step.carrier_hz if step.carrier_hz is not None else settings.carrier_hz
     beat = step.binaural_freq
     yield f"{_hz(carrier)}-{_hz(beat)}/{_amp(tone if step.layer == 'binaural' else 0)}"
-    yield f"{_hz(carrier)}@{_hz(beat)}/{_amp(tone if step.layer == 'isochronic' else 0)}"
+    pulse = min(100.0, tone * ISOCHRONIC_LOUDNESS) if step.layer == "isochronic" else 0.0
+    yield f"{_hz(carrier)}@{_hz(beat)}/{_amp(pulse)}"
     # Ambient without noise: the carrier at 1 - depth/2 with two sidebands at ±rate, depth/4 each,
     # is exactly the engine's amplitude modulation of the carrier.
     ambient = step.layer == "ambient" and step.noise == "none"
