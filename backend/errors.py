@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -89,6 +90,18 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _shared_state_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("Redis unavailable during %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return JSONResponse(
+        status_code=503,
+        content={
+            "detail": "The workers' shared state (Redis) is unavailable right now. Try again shortly; "
+            "ending or rating a session again is safe."
+        },
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _hashing_busy(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HashingBusy)
     return JSONResponse(
@@ -108,5 +121,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for db_error in (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError):
         app.add_exception_handler(db_error, _database_unavailable)
+    app.add_exception_handler(RedisError, _shared_state_unavailable)
     app.add_exception_handler(HashingBusy, _hashing_busy)
     app.add_exception_handler(Exception, _unexpected)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.queries import SessionQueries
@@ -110,7 +111,14 @@ class ClusterHub(SessionHub):
         return await self._own(session, position)
 
     async def open(self, session: ListeningSession) -> None:
-        if await self.link.claim(session.id):
+        try:
+            claimed = await self.link.claim(session.id)
+        except RedisError as error:  # stored already: the first socket takes it over once Redis is back
+            logger.warning(
+                "session %s: not opened here, Redis unavailable (%s)", session.id, type(error).__name__
+            )
+            return
+        if claimed:
             await self._own(session, None)
 
     # --- sockets ---------------------------------------------------------------------------------

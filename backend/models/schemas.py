@@ -494,8 +494,14 @@ class HealthReport(BaseModel):
         description="The local model: loading in the background, ready, failed (see llm_error) or "
         "switched off; the planner answers whenever it is not ok."
     )
+    redis: Literal["disabled", "ok", "error"] = Field(
+        default="disabled",
+        description="Redis, where several workers share live sessions, the login throttle and scans "
+        "(disabled: one process, nothing shared); a PING with a short timeout, on every call.",
+    )
     db_error: str | None = None
     llm_error: str | None = None
+    redis_error: str | None = None
 
 
 # --- render, import and export (routers/schedules.py) ----------------------------------------

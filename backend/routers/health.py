@@ -30,7 +30,8 @@ _HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     **answers(),
     200: {
         "description": 'The database answers. `status` is "ok", or "degraded" with `reasons` when it refuses '
-        "writes, the data directory is nearly full or the model failed (the server still reads).",
+        "writes, the data directory is nearly full, the model failed or Redis does not answer (the server "
+        "still reads).",
     },
     503: {"model": HealthReport, "description": "The database does not answer (see `db_error`)."},
 }
@@ -42,7 +43,10 @@ async def health(state: StateDep) -> JSONResponse:
     db_error = await read_error(state.engine, state.settings.db_health_timeout_sec)
     write = None if db_error else await state.write_probe.check(state.engine)
     free_mb, free_error = data_dir_free_mb(state.settings.data_dir)
-    report = _report(state, db_error, write, free_mb, free_error)
+    redis_error = (
+        None if state.redis is None else await state.redis.ping_error(state.settings.db_health_timeout_sec)
+    )
+    report = _report(state, db_error, write, free_mb, free_error, redis_error)
     return JSONResponse(report.model_dump(), status_code=503 if db_error else 200)
 
 
@@ -52,6 +56,7 @@ def _report(
     write: WriteProbeResult | None,
     free_mb: float | None,
     free_error: str | None,
+    redis_error: str | None,
 ) -> HealthReport:
     min_free_mb = state.settings.data_dir_min_free_mb
     reasons = []
@@ -65,6 +70,8 @@ def _report(
         reasons.append(f"data directory has {free_mb:.0f} MB free (< {min_free_mb:g} MB)")
     if state.llm.status == "error":
         reasons.append(f"language model failed ({state.llm.error}); the planner answers")
+    if redis_error:
+        reasons.append(f"Redis (shared by the workers) does not answer: {redis_error}")
     return HealthReport(
         status="degraded" if reasons else "ok",
         reasons=reasons,
@@ -73,6 +80,8 @@ def _report(
         db_write_checked_sec_ago=None if write is None else round(state.write_probe.age_sec(write), 3),
         data_dir_free_mb=None if free_mb is None else round(free_mb, 1),
         llm=state.llm.status,
+        redis="disabled" if state.redis is None else "error" if redis_error else "ok",
         db_error=db_error,
         llm_error=state.llm.error,
+        redis_error=redis_error,
     )

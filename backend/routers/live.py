@@ -6,8 +6,9 @@ first message. Anyone but the session's owner is closed with 1008 (policy violat
 Resume: `?stream_id=...&last_seq=N` (or the same fields in the auth message).
 
 Close codes: 1000 after `end`; 1008 for anything the client got wrong (auth, a session that is not
-theirs or cannot exist, a malformed resume position); 1013 (try again later) when the database is
-unavailable; 1011 for anything unexpected (logged). Never a socket dropped without a close frame.
+theirs or cannot exist, a malformed resume position); 1013 (try again later) when the database (or,
+with several workers, Redis) is unavailable; 1011 for anything unexpected (logged). Never a socket
+dropped without a close frame.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -35,7 +37,7 @@ _POLICY_VIOLATION = 1008
 _INTERNAL_ERROR = 1011
 _TRY_AGAIN_LATER = 1013
 _MAX_ID = 2**31 - 1  # sessions.id is an INT: larger ids cannot exist and must not reach the driver
-_DATABASE_TROUBLE = (DBAPIError, PoolTimeoutError, ConnectionError, OSError)
+_DATABASE_TROUBLE = (DBAPIError, PoolTimeoutError, ConnectionError, OSError, RedisError)
 _STREAM_ID_MAX = 64
 _MAX_SEQ = 2**63 - 1
 
@@ -77,8 +79,9 @@ async def session_stream(websocket: WebSocket, session_id: str) -> None:
     except WebSocketDisconnect:
         return
     except _DATABASE_TROUBLE as error:
-        logger.warning("live session %s: database unavailable: %s", session_id[:20], error)
-        await websocket.close(code=_TRY_AGAIN_LATER, reason="database unavailable; reconnect shortly")
+        what = "Redis" if isinstance(error, RedisError) else "database"
+        logger.warning("live session %s: %s unavailable: %s", session_id[:20], what, error)
+        await websocket.close(code=_TRY_AGAIN_LATER, reason=f"{what} unavailable; reconnect shortly")
         return
     except Exception:
         logger.exception("live session %s: unexpected error while subscribing", session_id[:20])

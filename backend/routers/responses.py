@@ -46,7 +46,8 @@ _DESCRIPTIONS = {
     422: "The request does not match this document: a schema, or a rule a description states.",
     429: "Too many attempts; wait Retry-After seconds.",
     431: "Request headers too large.",
-    503: "The database is unavailable right now; nothing was changed. Retry after Retry-After seconds.",
+    503: "The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After "
+    "seconds: a database outage changed nothing, and every end or rating may safely be sent again.",
 }
 _REQUIRED_HEADERS = {401: ("WWW-Authenticate",), 429: ("Retry-After",), 503: ("Retry-After",)}
 

@@ -804,6 +804,15 @@ export interface components {
              */
             reasons: string[];
             /**
+             * Redis
+             * @description Redis, where several workers share live sessions, the login throttle and scans (disabled: one process, nothing shared); a PING with a short timeout, on every call.
+             * @default disabled
+             * @enum {string}
+             */
+            redis: "disabled" | "ok" | "error";
+            /** Redis Error */
+            redis_error: string | null;
+            /**
              * Status
              * @description degraded when `reasons` is not empty.
              * @enum {string}
@@ -1844,7 +1853,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1926,7 +1935,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2028,7 +2037,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The database answers. `status` is "ok", or "degraded" with `reasons` when it refuses writes, the data directory is nearly full or the model failed (the server still reads). */
+            /** @description The database answers. `status` is "ok", or "degraded" with `reasons` when it refuses writes, the data directory is nearly full, the model failed or Redis does not answer (the server still reads). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2131,7 +2140,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2273,7 +2282,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2454,7 +2463,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2635,7 +2644,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2704,7 +2713,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2839,7 +2848,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2928,7 +2937,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3021,7 +3030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3182,7 +3191,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3282,7 +3291,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3369,7 +3378,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3462,7 +3471,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3695,7 +3704,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3784,7 +3793,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3877,7 +3886,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3970,7 +3979,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4072,7 +4081,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4161,7 +4170,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4259,7 +4268,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4354,7 +4363,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4456,7 +4465,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4554,7 +4563,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4648,7 +4657,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4739,7 +4748,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database is unavailable right now; nothing was changed. Retry after Retry-After seconds. */
+            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
