@@ -45,7 +45,9 @@ test("the plan in plain words from the server, and a misread intent corrected in
   await page.waitForTimeout(1000);
   await page.getByRole("button", { name: "Not Focus / study? Choose" }).click();
   const families = await api(app, token, "GET", "/intents/families");
-  const offered = await page.getByRole("group", { name: "Plan it as" }).getByRole("button").allTextContents();
+  const choices = page.getByRole("group", { name: "Plan it as" });
+  await choices.getByRole("button", { name: "Relax", exact: true }).waitFor(); // the families have arrived
+  const offered = await choices.getByRole("button").allTextContents();
   assert.deepEqual(offered.sort(), families.filter((f) => f.family !== "focus").map((f) => f.label).sort());
   await page.screenshot({ path: path.join(shots, "session-plan.png"), fullPage: true });
 
