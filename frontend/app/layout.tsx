@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 
 import OfflineBanner from "@/components/OfflineBanner";
 import RouteFocus from "@/components/RouteFocus";
-import ServiceWorker from "@/components/ServiceWorker";
+import AppUpdates from "@/components/AppUpdates";
 import SignInGate from "@/components/SignInGate";
 import SiteHeader from "@/components/SiteHeader";
 import "@/styles/globals.css";
@@ -41,7 +41,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <SiteHeader />
           <main id="main">
             <OfflineBanner />
-            <ServiceWorker />
+            <AppUpdates />
             <SignInGate>{children}</SignInGate>
           </main>
           <RouteFocus />

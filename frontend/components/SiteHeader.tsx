@@ -4,7 +4,7 @@ import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 
 import { api, saveToken, useMeQuery } from "@/lib/api";
-import { useHasStoredToken } from "@/lib/useStoredToken";
+import { useHasStoredToken } from "@/lib/useHasStoredToken";
 import { useAppDispatch } from "@/stores/store";
 
 const ME_CACHE = "neurotune-me";

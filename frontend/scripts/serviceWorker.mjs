@@ -8,7 +8,7 @@
  * - `/session/?id=7` is served by the precached `session/index.html`: the static export's files
  *   never depend on their query (and Next's `?_rsc=` cache-buster must not miss the cache either),
  *   so every query parameter is ignored when matching.
- * - A new build's worker waits until the listener chooses to reload (components/ServiceWorker.tsx
+ * - A new build's worker waits until the listener chooses to reload (components/AppUpdates.tsx
  *   asks it to skip waiting), so a playing session is never cut off by an update.
  */
 import path from "node:path";

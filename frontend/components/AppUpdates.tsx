@@ -7,7 +7,7 @@ import { useEffect, useState } from "react";
  * so the app opens offline. When a newer build's worker is waiting, offers to switch to it: the
  * reload is the listener's choice, so a playing session is never cut short by an update.
  */
-export default function ServiceWorker() {
+export default function AppUpdates() {
   const [waiting, setWaiting] = useState<ServiceWorker | null>(null);
 
   useEffect(() => {
