@@ -30,7 +30,7 @@ $(MODEL): $(STAMP)
 	$(BIN)/neurotune prepare-model
 
 # The web app, rebuilt when its sources change.
-$(WEB): $(NPM_STAMP) $(shell find frontend/app frontend/components frontend/features frontend/lib frontend/stores frontend/styles -type f 2>/dev/null) frontend/next.config.js
+$(WEB): $(NPM_STAMP) $(shell find frontend/app frontend/components frontend/features frontend/lib frontend/stores frontend/styles frontend/public frontend/scripts -type f 2>/dev/null) frontend/next.config.js frontend/package.json
 	cd frontend && npm run build
 
 # Browser tests use Debian's Chromium (test tools cannot download browsers).
