@@ -14,6 +14,7 @@ from backend.config import Settings, get_settings
 from backend.errors import install_error_handlers
 from backend.header_limit import HeaderSizeLimit
 from backend.routers import auth, health, insights, intents, library, live, llm, presets, schedules, sessions
+from backend.routers.schedules import IMPORT_MAX_BYTES
 from backend.web import mount_web_app
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["X-Total-Count", "Location"],  # GET /library's total, a scan job's URL
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # An uploaded schedule file may be larger than any JSON body (plus its multipart envelope).
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/schedules/import": IMPORT_MAX_BYTES + 8192},
+    )
     app.add_middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)  # outermost: checked first
     for module in (health, auth, sessions, schedules, presets, intents, llm, live, insights, library):
         app.include_router(module.router)

@@ -27,8 +27,8 @@ from backend.services.listening_sessions import start_kept
 router = APIRouter(tags=["schedules"])
 
 IMPORT_MAX_BYTES = 256 * 1024
-"""Real .sbg and .gnaural files are a few KB; the request body limit (NEUROTUNE_MAX_BODY_BYTES) applies
-first."""
+"""Real .sbg and .gnaural files are a few KB. This route's request body may be this large (plus the
+multipart envelope) whatever NEUROTUNE_MAX_BODY_BYTES is (main.py)."""
 
 AudioFormat = Annotated[
     FormatName,
