@@ -30,6 +30,7 @@ from backend.llm_engine.worker_client import ModelWorkerClient
 from backend.security.login_throttle import LoginThrottle, RedisLoginThrottle, Throttle
 from backend.security.passwords import PasswordWork
 from backend.services.bootstrap import prepare_database
+from backend.services.rendering import RenderSlots
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class AppState:
     token_secret: str
     login_throttle: Throttle
     passwords: PasswordWork
+    renders: RenderSlots
     hub: SessionHub
     sweeper: SessionSweeper
     write_probe: DatabaseWriteProbe
@@ -111,6 +113,7 @@ async def start_app_state(settings: Settings) -> AppState:
         token_secret=settings.token_secret(),
         login_throttle=_throttle(settings, redis),
         passwords=PasswordWork(settings.password_hash_concurrency, settings.password_hash_wait_sec),
+        renders=RenderSlots(settings.render_concurrency),
         hub=hub,
         sweeper=sweeper,
         write_probe=DatabaseWriteProbe(

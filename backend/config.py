@@ -152,6 +152,12 @@ class Settings(BaseSettings):
     scan_file_timeout_sec: float = Field(
         default=60.0, gt=0, description="A file whose analysis takes longer is recorded as failed."
     )
+    render_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Audio files rendered at once (each takes a core); one more gets 503 + Retry-After.",
+    )
     stream_url_ttl_sec: int = Field(
         default=6 * 3600, ge=60, le=7 * 24 * 3600, description="Lifetime of the signed stream URLs."
     )

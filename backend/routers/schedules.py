@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 
-from backend.audio_render.encode import FORMATS, FormatName, encoded
+from backend.audio_render.encode import FORMATS, FormatName
 from backend.audio_render.synth import RenderSettings
 from backend.db.queries import SessionQueries
 from backend.models.orm import ListeningSession, User
@@ -23,6 +23,8 @@ from backend.schedule_files.sbg import ExportSettings, export
 from backend.schedules.listener import UserPreferences
 from backend.schedules.schedule import ModulationSchedule
 from backend.services.listening_sessions import start_kept
+from backend.services.rendering import RETRY_AFTER_SEC as RENDER_RETRY_AFTER_SEC
+from backend.services.rendering import RendersBusy, RenderSlots
 
 router = APIRouter(tags=["schedules"])
 
@@ -38,6 +40,10 @@ AudioFormat = Annotated[
     ),
 ]
 _NO_SESSION = {404: "No such session of yours."}
+_RENDERS_BUSY = {
+    503: "Every render slot is busy (NEUROTUNE_RENDER_CONCURRENCY), or the database is unavailable; "
+    "retry after Retry-After seconds."
+}
 _UNSAFE = {422: "The schedule is malformed or outside the safety bounds (the reasons are listed)."}
 
 
@@ -56,8 +62,14 @@ def _file_name(intent: str, extension: str) -> str:
     return f"neurotune-{slug}.{extension}"
 
 
-def _audio(schedule: ModulationSchedule, settings: RenderSettings, name: FormatName) -> StreamingResponse:
-    chunks: Iterator[bytes] = encoded(schedule, settings, name)
+def _audio(
+    renders: RenderSlots, schedule: ModulationSchedule, settings: RenderSettings, name: FormatName
+) -> StreamingResponse:
+    try:
+        chunks: Iterator[bytes] = renders.render(schedule, settings, name)
+    except RendersBusy as busy:
+        retry = {"Retry-After": str(RENDER_RETRY_AFTER_SEC)}
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(busy), retry) from None
     return StreamingResponse(
         chunks,
         media_type=FORMATS[name].media_type,
@@ -68,12 +80,17 @@ def _audio(schedule: ModulationSchedule, settings: RenderSettings, name: FormatN
 @router.post(
     "/schedules/render",
     response_class=StreamingResponse,
-    responses={**_audio_answer("The session as an audio file."), **answers(401, 422, notes=_UNSAFE)},
+    responses={
+        **_audio_answer("The session as an audio file."),
+        **answers(401, 422, 503, notes={**_UNSAFE, **_RENDERS_BUSY}),
+    },
 )
-def render_schedule(schedule: ScheduleIn, user: CurrentUser, audio_format: AudioFormat = "flac") -> Response:
+def render_schedule(
+    schedule: ScheduleIn, user: CurrentUser, state: StateDep, audio_format: AudioFormat = "flac"
+) -> Response:
     """A schedule rendered as the browser plays it, with your preferences (carrier, balance, volumes,
     noise colour, volume cap), faded in and out, never above -1 dBFS."""
-    return _audio(schedule, _settings_of(user), audio_format)
+    return _audio(state.renders, schedule, _settings_of(user), audio_format)
 
 
 @router.get(
@@ -81,15 +98,19 @@ def render_schedule(schedule: ScheduleIn, user: CurrentUser, audio_format: Audio
     response_class=StreamingResponse,
     responses={
         **_audio_answer("The session as an audio file."),
-        **answers(401, 404, 422, 503, notes=_NO_SESSION),
+        **answers(401, 404, 422, 503, notes={**_NO_SESSION, **_RENDERS_BUSY}),
     },
 )
 async def render_session(
-    session_id: SessionId, user: CurrentUser, db: DbSession, audio_format: AudioFormat = "flac"
+    session_id: SessionId,
+    user: CurrentUser,
+    db: DbSession,
+    state: StateDep,
+    audio_format: AudioFormat = "flac",
 ) -> Response:
     """One of your sessions rendered with your preferences."""
     session = await _own_session(db, session_id, user.id)
-    return _audio(_schedule_of(session), _settings_of(user), audio_format)
+    return _audio(state.renders, _schedule_of(session), _settings_of(user), audio_format)
 
 
 @router.get(

@@ -1,5 +1,6 @@
 """/schedules and /sessions/{id}/render, /export.sbg: render, import, export and start, over HTTP."""
 
+import asyncio
 import io
 import struct
 from pathlib import Path
@@ -7,10 +8,12 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 import soundfile
 
 from backend.tests.audio_render.analysis import fft_peak_hz
 from backend.tests.factories import UserFactory
+from backend.tests.live_server import LiveServer
 
 FILES = Path(__file__).parent.parent / "schedule_files" / "files"
 
@@ -162,3 +165,31 @@ async def test_an_imported_schedule_starts_a_session_that_plays_it_exactly(
         headers=user.headers,
     )
     assert preset.status_code == 201
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the database is not the point
+async def test_renders_beyond_the_slots_get_503_until_one_is_done(live_server: LiveServer) -> None:
+    """One slot (the default): a second render while a 4-hour one streams is refused with
+    Retry-After; once that listener hangs up, the slot is free again."""
+    user = await UserFactory(live_server.http).create()
+    long_session = {**SCHEDULE, "total_duration_sec": 4 * 3600}
+    async with live_server.http.stream(
+        "POST", "/schedules/render?format=wav", json=long_session, headers=user.headers
+    ) as streaming:
+        assert streaming.status_code == 200
+        first_chunk = await anext(streaming.aiter_bytes())
+        assert first_chunk[:4] == b"RIFF"
+        refused = await live_server.http.post(
+            "/schedules/render?format=wav", json=SCHEDULE, headers=user.headers
+        )
+        assert refused.status_code == 503
+        assert int(refused.headers["Retry-After"]) > 0
+        assert "render" in refused.json()["detail"]
+    for _ in range(100):  # the server notices the hang-up at its next write
+        again = await live_server.http.post(
+            "/schedules/render?format=wav", json=SCHEDULE, headers=user.headers
+        )
+        if again.status_code != 503:
+            break
+        await asyncio.sleep(0.1)
+    assert again.status_code == 200

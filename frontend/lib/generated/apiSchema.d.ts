@@ -3633,6 +3633,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description Every render slot is busy (NEUROTUNE_RENDER_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     start_schedule_schedules_start_post: {
@@ -4363,7 +4374,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The database (or, with several workers, Redis) is unavailable right now. Retry after Retry-After seconds: a database outage changed nothing, and every end or rating may safely be sent again. */
+            /** @description Every render slot is busy (NEUROTUNE_RENDER_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
