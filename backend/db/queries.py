@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import case, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -260,16 +260,20 @@ class SessionQueries:
 
     async def history(
         self, user_id: int, *, limit: int, offset: int, favourite: bool | None = None
-    ) -> list[ListeningSession]:
-        query = select(ListeningSession).where(ListeningSession.user_id == user_id)
+    ) -> tuple[list[ListeningSession], int]:
+        """One page of the user's sessions, newest first, and how many there are in all."""
+        matches = ListeningSession.user_id == user_id
         if favourite is not None:
-            query = query.where(ListeningSession.favourite.is_(favourite))
+            matches = and_(matches, ListeningSession.favourite.is_(favourite))
         result = await self.db.execute(
-            query.order_by(ListeningSession.started_at.desc(), ListeningSession.id.desc())
+            select(ListeningSession)
+            .where(matches)
+            .order_by(ListeningSession.started_at.desc(), ListeningSession.id.desc())
             .limit(limit)
             .offset(offset)
         )
-        return list(result.scalars())
+        total = await self.db.scalar(select(func.count()).select_from(ListeningSession).where(matches))
+        return list(result.scalars()), int(total or 0)
 
 
 class PromptDefault(Protocol):

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from backend.db.queries import AlreadyEnded, SessionQueries
 from backend.models.orm import ListeningSession
@@ -17,7 +17,7 @@ from backend.models.schemas import (
     SessionStarted,
 )
 from backend.routers.deps import CurrentUser, DbSession, StateDep, ensure_self
-from backend.routers.responses import USER_ID_NOT_YOURS, answers
+from backend.routers.responses import USER_ID_NOT_YOURS, answers, headers
 from backend.schedules.validator import ScheduleRejected
 from backend.services.listening_sessions import (
     NotPlaying,
@@ -92,18 +92,25 @@ async def end(
 @router.get(
     "/history",
     response_model=list[SessionOut],
-    responses=answers(401, 403, 422, 503, notes={403: USER_ID_NOT_YOURS}),
+    responses={
+        **answers(401, 403, 422, 503, notes={403: USER_ID_NOT_YOURS}),
+        200: {"headers": headers("X-Total-Count")},
+    },
 )
 async def history(
     user: CurrentUser,
     db: DbSession,
+    response: Response,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     user_id: Annotated[int | None, Query(ge=1, description="Optional; must be your own id.")] = None,
     favourite: Annotated[bool | None, Query(description="Only your favourites (true).")] = None,
 ) -> list[ListeningSession]:
+    """Your sessions, newest first; X-Total-Count says how many match in all pages."""
     ensure_self(user_id, user)
-    return await SessionQueries(db).history(user.id, limit=limit, offset=offset, favourite=favourite)
+    page, total = await SessionQueries(db).history(user.id, limit=limit, offset=offset, favourite=favourite)
+    response.headers["X-Total-Count"] = str(total)
+    return page
 
 
 @router.get(

@@ -55,8 +55,15 @@ async def test_end_with_rating_then_history(client: httpx.AsyncClient, users: Us
     assert ended.json()["session_id"] == first
     assert 0 <= ended.json()["duration_sec"] < 60
 
-    history = (await client.get("/sessions/history", headers=user.headers)).json()
+    answer = await client.get("/sessions/history", headers=user.headers)
+    history = answer.json()
     assert [s["id"] for s in history] == [second, first]  # newest first
+    assert answer.headers["X-Total-Count"] == "2"
+    one_page = await client.get("/sessions/history?limit=1&offset=1", headers=user.headers)
+    assert [s["id"] for s in one_page.json()] == [first]
+    assert one_page.headers["X-Total-Count"] == "2"  # in all pages, not this one
+    stranger = await users.create()
+    assert (await client.get("/sessions/history", headers=stranger.headers)).headers["X-Total-Count"] == "0"
     rated = history[1]
     assert rated["rating"] == 4
     assert rated["feedback_note"] == "calm 🌙\nthanks"

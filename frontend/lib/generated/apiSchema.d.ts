@@ -547,7 +547,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** History */
+        /**
+         * History
+         * @description Your sessions, newest first; X-Total-Count says how many match in all pages.
+         */
         get: operations["history_sessions_history_get"];
         put?: never;
         post?: never;
@@ -4606,6 +4609,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Matches in all pages. */
+                    "X-Total-Count": number;
                     [name: string]: unknown;
                 };
                 content: {
