@@ -33,7 +33,9 @@ export default function FeedbackModal({ open, busy, error, onSubmit, onCancel, t
   }
 
   return (
-    <dialog ref={dialog} aria-labelledby="feedback-heading" onCancel={onCancel}>
+    // Escape closes the dialog natively (Chrome may skip `cancel` then): a close while still
+    // meant to be open is the listener dismissing it.
+    <dialog ref={dialog} aria-labelledby="feedback-heading" onClose={() => open && onCancel()}>
       <form onSubmit={submit}>
         <h2 id="feedback-heading">{title}</h2>
         <div className="stars" role="group" aria-label="Rating, 1 to 5">

@@ -6,7 +6,7 @@ import { useEffect, useEffectEvent, useRef, useState } from "react";
 import { api } from "@/lib/api";
 import { describeProgress, fetchTrackBytes, TrackLoadError, type LoadProgress } from "@/lib/musicLoader";
 import type { LibraryTrack } from "@/lib/types";
-import type { MusicChoice } from "@/features/session/sessionSlice";
+import type { MusicChoice } from "@/features/session/sessionState";
 import { useAppDispatch } from "@/stores/store";
 
 // The track list (and its library request) loads only when the listener opens it.

@@ -19,8 +19,8 @@ import {
   selectVolume,
   selectVolumeCap,
   volumeChanged,
-  type PlaybackStatus,
 } from "./sessionSlice";
+import type { PlaybackStatus } from "./sessionState";
 import type { Playback } from "./usePlayback";
 
 interface Props {

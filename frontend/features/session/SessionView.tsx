@@ -10,7 +10,17 @@ import { useAppDispatch, useAppSelector } from "@/stores/store";
 import LiveSession from "./LiveSession";
 import SessionSummary from "./SessionSummary";
 import ShortcutsDialog from "./ShortcutsDialog";
-import { endedHere, ratingPromptClosed, selectEnded, selectHasSchedule, selectRatingPrompt, selectSessionId, selectSound, volumeStepped } from "./sessionSlice";
+import {
+  endedHere,
+  ratingPromptClosed,
+  selectEnded,
+  selectHasSchedule,
+  selectRatingPrompt,
+  selectRefinedCount,
+  selectSessionId,
+  selectSound,
+  volumeStepped,
+} from "./sessionSlice";
 import { useEndOutboxFlusher, useSessionEnder } from "./useEndOutbox";
 import { useLocalRecord } from "./useLocalRecord";
 import { useMediaSession } from "./useMediaSession";
@@ -60,15 +70,16 @@ export default function SessionView({ id }: { id: number }) {
   const ended = useAppSelector(selectEnded);
   const ratingPrompt = useAppSelector(selectRatingPrompt);
   const soundState = useAppSelector(selectSound);
+  const refinedCount = useAppSelector(selectRefinedCount);
   const [dialog, setDialog] = useState<Rating | null>(null);
   const [sending, setSending] = useState(false);
   const [refusal, setRefusal] = useState<string | null>(null);
-  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  const [shortcutsAsked, setShortcutsAsked] = useState(0);
   const rating: Rating | null = dialog ?? (ratingPrompt ? "ranOut" : null);
 
   useMediaSession(session?.explanation?.reading.label ?? "", live && !ended, playback);
   const shortcuts = useMemo(
-    () => ({ toggle: playback.toggle, volume: (direction: 1 | -1) => dispatch(volumeStepped(direction)), help: () => setShortcutsOpen(true) }),
+    () => ({ toggle: playback.toggle, volume: (direction: 1 | -1) => dispatch(volumeStepped(direction)), help: () => setShortcutsAsked((n) => n + 1) }),
     [playback, dispatch],
   );
   useShortcuts(live && !ended, shortcuts);
@@ -79,6 +90,11 @@ export default function SessionView({ id }: { id: number }) {
     window.addEventListener("online", reread);
     return () => window.removeEventListener("online", reread);
   }, [refetch]);
+
+  // The model (or a correction) rewrote the future: the stored explanation says what changed.
+  useEffect(() => {
+    if (refinedCount > 0) void refetch();
+  }, [refinedCount, refetch]);
 
   // Ended by the stream (ran out, or ended elsewhere): the stored session says how.
   useEffect(() => {
@@ -148,7 +164,7 @@ export default function SessionView({ id }: { id: number }) {
           savePreference={savePreference}
           endPending={ender.pending}
           onEnd={() => setDialog("end")}
-          onShortcuts={() => setShortcutsOpen(true)}
+          onShortcuts={() => setShortcutsAsked((n) => n + 1)}
         />
       ) : (
         <SessionSummary session={session} ratingPending={ender.pending} onRate={() => setDialog("rate")} />
@@ -162,7 +178,7 @@ export default function SessionView({ id }: { id: number }) {
         onSubmit={(stars, note) => void submitRating(stars, note)}
         onCancel={dismissRating}
       />
-      <ShortcutsDialog open={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />
+      <ShortcutsDialog asked={shortcutsAsked} />
       <EvidenceNote />
     </>
   );

@@ -4,20 +4,21 @@ import { useEffect, useRef } from "react";
 
 import { SHORTCUTS } from "./useShortcuts";
 
-/** The session page's keyboard shortcuts, in a native modal <dialog> (focus and Escape handled). */
-export default function ShortcutsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+/**
+ * The session page's keyboard shortcuts, in a native modal <dialog> (focus and Escape handled by
+ * the browser). It opens each time `asked` grows; it closes itself (Close, or Escape), so nothing
+ * outside has to follow when it did.
+ */
+export default function ShortcutsDialog({ asked }: { asked: number }) {
   const dialog = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
     const element = dialog.current;
-    if (!element) return;
-    if (open && !element.open) element.showModal();
-    if (!open && element.open) element.close();
-  }, [open]);
+    if (asked > 0 && element && !element.open) element.showModal();
+  }, [asked]);
 
   return (
-    // `cancel` (Escape) comes at once, `close` a task later: either tells the page it is shut.
-    <dialog ref={dialog} aria-labelledby="shortcuts-heading" onCancel={onClose} onClose={onClose}>
+    <dialog ref={dialog} aria-labelledby="shortcuts-heading">
       <h2 id="shortcuts-heading">Keyboard shortcuts</h2>
       <table>
         <thead>
@@ -37,7 +38,7 @@ export default function ShortcutsDialog({ open, onClose }: { open: boolean; onCl
           ))}
         </tbody>
       </table>
-      <button className="primary" type="button" onClick={onClose} autoFocus>
+      <button className="primary" type="button" onClick={() => dialog.current?.close()} autoFocus>
         Close
       </button>
     </dialog>

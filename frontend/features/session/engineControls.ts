@@ -4,7 +4,7 @@
  */
 import type { SoundEngine, StartOptions } from "@/lib/audio";
 import type { BeatControl } from "@/lib/beatOverride";
-import type { SessionState } from "./sessionSlice";
+import type { SessionState } from "./sessionState";
 
 /** The engine verbs the controls drive. */
 export type EngineControls = Pick<

@@ -2,7 +2,7 @@ import { useEffect } from "react";
 
 import { useAppStore } from "@/stores/store";
 import { forgetLocalRecord, writeLocalRecord, type LocalRecord } from "./localRecord";
-import type { SessionState } from "./sessionSlice";
+import type { SessionState } from "./sessionState";
 
 const WRITE_DELAY_MS = 300;
 

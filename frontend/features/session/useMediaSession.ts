@@ -3,7 +3,7 @@ import { useEffect } from "react";
 import { heardBeatHz } from "@/lib/beatOverride";
 import { useAppStore } from "@/stores/store";
 import { mediaTitle } from "./mediaTitle";
-import type { SessionState } from "./sessionSlice";
+import type { SessionState } from "./sessionState";
 import type { Playback } from "./usePlayback";
 
 /** The app icon, as the lock screen and media controls show it. */

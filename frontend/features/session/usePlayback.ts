@@ -5,7 +5,8 @@ import { useAppDispatch, useAppStore } from "@/stores/store";
 import { unlockAudio } from "./audioHandoff";
 import { sessionEndpoints } from "./sessionApi";
 import { clockFromRecord } from "./sessionClock";
-import { pauseFailed, pauseRequested, pauseSettled, playRequested, wantsSound, type PauseRequest } from "./sessionSlice";
+import { pauseFailed, pauseRequested, pauseSettled, playRequested } from "./sessionSlice";
+import { wantsSound, type PauseRequest } from "./sessionState";
 
 /** Play, pause and the toggle between them: what the button, Space and the lock screen call. */
 export interface Playback {

@@ -13,8 +13,8 @@ import {
   preferencesApplied,
   sessionOpened,
   sessionRefreshed,
-  type SessionPreferences,
 } from "./sessionSlice";
+import type { SessionPreferences } from "./sessionState";
 
 const TICK_MS = 1000;
 

@@ -9,7 +9,8 @@ import { loadAudio, preloadAudio } from "./audioHandoff";
 import { countChime, publishDiagnostics } from "./diagnostics";
 import { applyBeat, applyControlChanges, startOptions } from "./engineControls";
 import { clockSec } from "./sessionClock";
-import { musicChosen, soundChanged, wantsSound, type SessionState } from "./sessionSlice";
+import { musicChosen, soundChanged } from "./sessionSlice";
+import { wantsSound, type SessionState } from "./sessionState";
 
 /** A session that runs its course fades out over this long (then the chime, if wanted). */
 export const RUN_OUT_FADE_SEC = 8;

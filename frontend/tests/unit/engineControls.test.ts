@@ -6,7 +6,6 @@ import reducer, {
   beatOverridden,
   carrierChanged,
   clockTicked,
-  initialSessionState,
   layerToggled,
   mixChanged,
   noiseSwitched,
@@ -15,8 +14,8 @@ import reducer, {
   selectSessionBpm,
   sessionOpened,
   volumeChanged,
-  type SessionState,
 } from "@/features/session/sessionSlice";
+import { initialSessionState, type SessionState } from "@/features/session/sessionState";
 import type { ModulationSchedule } from "@/lib/types";
 
 const schedule: ModulationSchedule = {

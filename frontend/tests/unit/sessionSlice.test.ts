@@ -7,7 +7,6 @@ import reducer, {
   clockTicked,
   endedHere,
   frameReceived,
-  initialSessionState,
   localRecordRestored,
   musicChosen,
   pauseFailed,
@@ -21,10 +20,8 @@ import reducer, {
   soundChanged,
   volumeChanged,
   volumeStepped,
-  wantsSound,
-  type SessionPreferences,
-  type SessionState,
 } from "@/features/session/sessionSlice";
+import { initialSessionState, wantsSound, type SessionPreferences, type SessionState } from "@/features/session/sessionState";
 import type { LibraryTrack, ModulationSchedule, ModulationUpdate } from "@/lib/types";
 
 const schedule: ModulationSchedule = {
