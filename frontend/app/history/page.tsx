@@ -21,6 +21,13 @@ function History() {
       <h1 className="page-title">History</h1>
       <SessionList />
       <PresetList />
+      <section className="panel" aria-labelledby="import-heading">
+        <h2 id="import-heading">Sessions from other apps</h2>
+        <p>
+          <Link href="/import/">Import an SBaGen (.sbg) or Gnaural file</Link>: see it drawn and checked against the
+          safety limits, then play it or keep it as a preset.
+        </p>
+      </section>
       <section className="panel" aria-labelledby="ratings-heading">
         <h2 id="ratings-heading">Your ratings over time</h2>
         <ErrorAlert error={error} />

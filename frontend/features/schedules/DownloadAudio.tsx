@@ -33,7 +33,11 @@ export default function DownloadAudio({ sessionId }: { sessionId: number }) {
       const response = await fetch(`/sessions/${sessionId}/render?format=${format}`, {
         headers: { Authorization: `Bearer ${loadToken() ?? ""}` },
       });
-      if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+      if (!response.ok) {
+        const body = (await response.json().catch(() => null)) as { detail?: unknown } | null;
+        const detail = typeof body?.detail === "string" ? body.detail : `the server answered ${response.status}`;
+        throw new Error(detail);
+      }
       const url = URL.createObjectURL(await response.blob());
       const link = document.createElement("a");
       link.href = url;

@@ -2,6 +2,7 @@
 
 import { useState, type FormEvent } from "react";
 
+import DownloadAudio from "@/features/schedules/DownloadAudio";
 import { errorMessage } from "@/lib/api";
 import { useKeepAsPresetMutation, useMarkFavouriteMutation } from "./sessionApi";
 
@@ -52,6 +53,10 @@ export default function KeepControls({ sessionId, favourite, intent }: Props) {
         </button>
       </form>
       {kept ? <p role="status">Saved as the preset “{kept.name}”.</p> : null}
+      <p className="muted">
+        As a file, the session plays with the screen locked, on any player, rendered with your settings.
+      </p>
+      <DownloadAudio sessionId={sessionId} />
       {error ? (
         <p className="error" role="alert">
           {taken ? `You already have a preset named “${name.trim()}”: choose another name.` : errorMessage(error)}

@@ -75,6 +75,9 @@ export class SessionGraph {
   /** The beat / pulse / modulation rate every layer shares. */
   readonly rate: Signal;
   readonly rateBinding: Binding;
+  /** The carrier as the schedule's steps set it (`carrier_hz`), for schedules that do. */
+  readonly carrierBinding: Binding;
+  private readonly listenerCarrierHz: number;
   readonly analyser: Analyser;
 
   constructor(
@@ -95,6 +98,7 @@ export class SessionGraph {
     for (const level of [toneMix, noiseVolume, musicVolume]) level.connect(bus);
     this.mixLevels = { tone: toneMix, noise: noiseVolume, music: musicVolume };
 
+    this.listenerCarrierHz = settings.carrierHz;
     this.carrier = own(new Signal({ context, value: settings.carrierHz, units: "frequency" }));
     const rate = own(new Signal({ context, value: 1 }));
     this.rate = rate;
@@ -188,21 +192,31 @@ export class SessionGraph {
       music: [this.musicInput],
     };
     const layerIs = (layer: Layer) => (s: ModulationStep) => (s.layer === layer ? 1 : 0);
+    // A step may set its tones' and its noise's share of their levels (imported sessions do).
+    const tone = (s: ModulationStep) => s.tone_level ?? 1;
+    const noise = (s: ModulationStep) => s.noise_level ?? 1;
     const crossfade = LAYER_CROSSFADE_MIN_SEC;
     this.rateBinding = { param: rate, value: rateHz, minRampSec: 0 };
+    // Only followed when the schedule's steps carry their own carrier (then it wins over the
+    // listener's, as in the server's render); otherwise the carrier is the listener's control.
+    this.carrierBinding = { param: this.carrier, value: (s) => s.carrier_hz ?? this.listenerCarrierHz, minRampSec: 0 };
     this.scheduleBindings = [
       this.rateBinding,
-      { param: binauralLevel.gain, value: (s) => TONE_PEAK * layerIs("binaural")(s), minRampSec: crossfade },
-      { param: isoLevel.gain, value: (s) => TONE_PEAK * layerIs("isochronic")(s), minRampSec: crossfade },
+      { param: binauralLevel.gain, value: (s) => TONE_PEAK * layerIs("binaural")(s) * tone(s), minRampSec: crossfade },
+      { param: isoLevel.gain, value: (s) => TONE_PEAK * layerIs("isochronic")(s) * tone(s), minRampSec: crossfade },
       {
         param: ambientToneLevel.gain,
-        value: (s) => (s.layer === "ambient" && s.noise === "none" ? AMBIENT_TONE_PEAK : 0),
+        value: (s) => (s.layer === "ambient" && s.noise === "none" ? AMBIENT_TONE_PEAK * tone(s) : 0),
         minRampSec: crossfade,
       },
       { param: pinkLevel.gain, value: (s) => (s.noise === "pink" ? 1 : 0), minRampSec: crossfade },
       { param: brownLevel.gain, value: (s) => (s.noise === "brown" ? 1 : 0), minRampSec: crossfade },
-      { param: noiseDry.gain, value: (s) => NOISE_BED_PEAK * (1 - layerIs("ambient")(s)), minRampSec: crossfade },
-      { param: noiseWet.gain, value: (s) => NOISE_AMBIENT_PEAK * layerIs("ambient")(s), minRampSec: crossfade },
+      {
+        param: noiseDry.gain,
+        value: (s) => NOISE_BED_PEAK * (1 - layerIs("ambient")(s)) * noise(s),
+        minRampSec: crossfade,
+      },
+      { param: noiseWet.gain, value: (s) => NOISE_AMBIENT_PEAK * layerIs("ambient")(s) * noise(s), minRampSec: crossfade },
     ];
   }
 

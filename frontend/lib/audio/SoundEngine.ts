@@ -165,7 +165,10 @@ export class SoundEngine {
   setCarrier(hz: number): void {
     if (this.isDisposed) return;
     this.settings.carrierHz = clamp(hz, CARRIER_HZ_MIN, CARRIER_HZ_MAX);
-    if (this.graph) glideTo(this.graph.carrier, this.settings.carrierHz, this.context.now(), CARRIER_GLIDE_SEC);
+    // A schedule that sets its own carrier keeps it (the listener's is kept for the next session).
+    if (this.graph && !this.scheduleSetsCarrier()) {
+      glideTo(this.graph.carrier, this.settings.carrierHz, this.context.now(), CARRIER_GLIDE_SEC);
+    }
   }
 
   /** Hard cap on the master level (0–1 of full scale); anything above 1 is clamped. */
@@ -323,7 +326,13 @@ export class SoundEngine {
   /** Every schedule-driven parameter, except the rate while the beat is set by hand. */
   private allBindings(graph: SessionGraph): Binding[] {
     const own = this.beatOverrideHz === null ? graph.bindings : graph.bindings.filter((b) => b !== graph.rateBinding);
-    return [...own, ...(graph.musicBed?.bindings(this.settings.entrainMusic) ?? [])];
+    const carrier = this.scheduleSetsCarrier() ? [graph.carrierBinding] : [];
+    return [...own, ...carrier, ...(graph.musicBed?.bindings(this.settings.entrainMusic) ?? [])];
+  }
+
+  /** Whether the schedule's steps carry their own carrier (all of them do, or none). */
+  private scheduleSetsCarrier(): boolean {
+    return (this.schedule?.steps ?? []).some((step) => step.carrier_hz != null);
   }
 
   private segmentsOf(b: Binding): Glide[] {

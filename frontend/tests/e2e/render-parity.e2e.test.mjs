@@ -29,6 +29,18 @@ const SCHEDULE = {
   ],
 };
 
+// An imported session's own carrier (gliding 200 -> 240 -> 180 Hz), tone and noise levels per step.
+const OWN_CARRIER = {
+  intent: "render parity, own carrier",
+  total_duration_sec: 60,
+  steps: [
+    { timestamp_sec: 0, target_bpm: 80, binaural_freq: 10, ramp_duration_sec: 0, layer: "binaural", noise: "pink", carrier_hz: 200, tone_level: 1, noise_level: 1 },
+    { timestamp_sec: 12, target_bpm: 80, binaural_freq: 10, ramp_duration_sec: 10, layer: "binaural", noise: "pink", carrier_hz: 240, tone_level: 0.5, noise_level: 0.4 },
+    { timestamp_sec: 30, target_bpm: 80, binaural_freq: 8, ramp_duration_sec: 10, layer: "binaural", noise: "pink", carrier_hz: 240, tone_level: 0.5, noise_level: 0.4 },
+    { timestamp_sec: 40, target_bpm: 80, binaural_freq: 8, ramp_duration_sec: 10, layer: "binaural", noise: "pink", carrier_hz: 180, tone_level: 0.8, noise_level: 0.7 },
+  ],
+};
+
 let app;
 let token;
 
@@ -47,11 +59,11 @@ after(async () => {
 });
 
 /** The server's WAV (16-bit PCM, 44-byte header) as two Float32Arrays. */
-async function serverRender() {
+async function serverRender(schedule) {
   const response = await fetch(`${app.baseUrl}/schedules/render?format=wav`, {
     method: "POST",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(SCHEDULE),
+    body: JSON.stringify(schedule),
   });
   assert.equal(response.status, 200, await response.clone().text());
   const bytes = new Uint8Array(await response.arrayBuffer());
@@ -67,7 +79,7 @@ async function serverRender() {
 }
 
 /** One window of the browser engine's offline render, from `fromSec`. */
-async function browserWindow(page, fromSec) {
+async function browserWindow(page, schedule, fromSec) {
   const result = await page.evaluate(
     async ({ schedule, fromSec, durationSec, carrierHz, volumeCap }) => {
       const { left, right } = await window.neurotune.renderOffline(schedule, {
@@ -79,7 +91,7 @@ async function browserWindow(page, fromSec) {
       });
       return { left: Array.from(left), right: Array.from(right) };
     },
-    { schedule: SCHEDULE, fromSec, durationSec: WINDOW_SEC, carrierHz: CARRIER_HZ, volumeCap: VOLUME_CAP },
+    { schedule, fromSec, durationSec: WINDOW_SEC, carrierHz: CARRIER_HZ, volumeCap: VOLUME_CAP },
   );
   return { left: Float32Array.from(result.left), right: Float32Array.from(result.right) };
 }
@@ -91,8 +103,8 @@ function rmsDb(samples) {
 }
 
 /** The layer in force across the whole window (null while layers crossfade). */
-function layerOf(startSec) {
-  const steps = SCHEDULE.steps;
+function layerOf(schedule, startSec) {
+  const steps = schedule.steps;
   const current = [...steps].reverse().find((s) => s.timestamp_sec <= startSec);
   const next = steps.find((s) => s.timestamp_sec > startSec);
   const crossfadeEnd = current.timestamp_sec + Math.max(current.ramp_duration_sec, 2);
@@ -101,30 +113,31 @@ function layerOf(startSec) {
   return current.layer;
 }
 
-test("the server renders what the browser plays, window by window", async () => {
-  const server = await serverRender();
-  assert.equal(server.left.length, SCHEDULE.total_duration_sec * SAMPLE_RATE);
+/** Window by window, the server's render against the browser's; how many windows were compared. */
+async function compareWindows(schedule) {
+  const server = await serverRender(schedule);
+  assert.equal(server.left.length, schedule.total_duration_sec * SAMPLE_RATE);
 
   const context = await signedInContext(app.browser, token);
   const page = await context.newPage();
   const started = await fetch(`${app.baseUrl}/schedules/start`, {
     method: "POST",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(SCHEDULE),
+    body: JSON.stringify(schedule),
   });
   assert.equal(started.status, 201);
   const { session_id: sessionId } = await started.json();
   await page.goto(`${app.baseUrl}/session/?id=${sessionId}`);
   await page.waitForFunction(() => window.neurotune?.renderOffline !== undefined);
 
-  const compared = { beat: 0, level: 0 };
+  const compared = { beat: 0, level: 0, carriersHz: new Set() };
   // From 4 s (after the server's 3-s fade-in) to 56 s (before its 2-s fade-out).
   for (let startSec = 4; startSec + WINDOW_SEC <= 56; startSec += WINDOW_SEC) {
     const at = Math.round(startSec * SAMPLE_RATE);
     const size = WINDOW_SEC * SAMPLE_RATE;
     const ours = { left: server.left.subarray(at, at + size), right: server.right.subarray(at, at + size) };
-    const theirs = await browserWindow(page, startSec);
-    const where = `window at ${startSec} s`;
+    const theirs = await browserWindow(page, schedule, startSec);
+    const where = `${schedule.intent}, window at ${startSec} s`;
 
     const peaks = (audio) => ({
       left: fftPeakHz(audio.left, SAMPLE_RATE, { minHz: 120, maxHz: 400 }),
@@ -134,7 +147,9 @@ test("the server renders what the browser plays, window by window", async () => 
     const b = peaks(theirs);
     assert.ok(Math.abs(a.left - b.left) <= 0.5, `${where}: left carrier ${a.left} vs ${b.left} Hz`);
     assert.ok(Math.abs(a.right - b.right) <= 0.5, `${where}: right carrier ${a.right} vs ${b.right} Hz`);
-    if (layerOf(startSec) === "binaural" || (startSec < 34 && layerOf(startSec) !== "isochronic")) {
+    compared.carriersHz.add(Math.round((b.left + b.right) / 2 / 10) * 10);
+    const layer = layerOf(schedule, startSec);
+    if (layer === "binaural" || (startSec < 34 && layer !== "isochronic" && schedule === SCHEDULE)) {
       const beatServer = a.right - a.left;
       const beatBrowser = b.right - b.left;
       assert.ok(Math.abs(beatServer - beatBrowser) <= 0.05, `${where}: beat ${beatServer} vs ${beatBrowser} Hz`);
@@ -146,7 +161,45 @@ test("the server renders what the browser plays, window by window", async () => 
     }
     compared.level += 1;
   }
+  await context.close();
+  return compared;
+}
+
+test("the server renders what the browser plays, window by window", async () => {
+  const compared = await compareWindows(SCHEDULE);
   assert.ok(compared.beat >= 10, `beat compared in ${compared.beat} windows`);
   assert.equal(compared.level, 26);
+});
+
+test("a session's own carrier, tone and noise levels sound the same in the browser as in the file", async () => {
+  const compared = await compareWindows(OWN_CARRIER);
+  assert.equal(compared.level, 26);
+  assert.ok(compared.beat >= 10, `beat compared in ${compared.beat} windows`);
+  // The browser followed the schedule's carriers, not the listener's 200 Hz throughout.
+  for (const hz of [200, 240, 180]) assert.ok(compared.carriersHz.has(hz), `carrier ${hz} Hz heard: ${[...compared.carriersHz]}`);
+});
+
+test("Download as audio saves the session as a file that plays", async () => {
+  const context = await signedInContext(app.browser, token);
+  const page = await context.newPage();
+  const started = await fetch(`${app.baseUrl}/schedules/start`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(SCHEDULE),
+  });
+  const { session_id: sessionId } = await started.json();
+  await page.goto(`${app.baseUrl}/session/?id=${sessionId}`);
+  await page.getByLabel("Format").selectOption("ogg");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download as audio" }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^neurotune-render-parity\.ogg$/);
+  const chunks = [];
+  for await (const chunk of await download.createReadStream()) chunks.push(chunk);
+  const file = Buffer.concat(chunks);
+  assert.equal(file.subarray(0, 4).toString("latin1"), "OggS");
+  assert.ok(file.length > 20_000, `a minute of Opus is more than ${file.length} bytes`);
+  await page.getByText("Downloaded.").waitFor();
   await context.close();
 });
